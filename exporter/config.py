@@ -1,0 +1,252 @@
+"""Configuration: one YAML file validated into a typed, immutable model.
+
+Unknown keys are refused and every error names its path
+(``reporting.timezone: unknown time zone 'Europe/Londn'``). The database URL is a
+secret: it comes from ``EXECMETRICS_DATABASE_URL``, from a file named by
+``database.url_file``, or (for local use) from ``database.url``; it is never logged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import core_schema
+
+from exporter.errors import ConfigError
+
+DATABASE_URL_ENV = "EXECMETRICS_DATABASE_URL"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_DURATION = re.compile(r"^(?P<n>[1-9][0-9]*)(?P<unit>[hdw])$")
+_UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _identifier(value: str) -> str:
+    if not _IDENTIFIER.match(value):
+        raise ValueError(f"not a plain lower-case SQL identifier: {value!r}")
+    return value
+
+
+class Window(str):
+    """A window length written as ``<n>h``, ``<n>d`` or ``<n>w``; the text is its label."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_plain_validator_function(
+            _window, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    @property
+    def delta(self) -> timedelta:
+        m = _DURATION.match(self)
+        assert m is not None
+        return timedelta(hours=int(m["n"]) * _UNIT_HOURS[m["unit"]])
+
+
+def _window(value: Any) -> Window:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        value = f"{value}d"
+    if not isinstance(value, str) or not _DURATION.match(value):
+        raise ValueError(f"not a window like '30d', '12h' or '2w': {value!r}")
+    return Window(value)
+
+
+class DatabaseConfig(_Model):
+    url: SecretStr | None = None
+    url_file: Path | None = None
+    pool_max_size: int = Field(default=8, ge=2, le=64)
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    statement_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatabaseConfig:
+        if self.url is not None and self.url_file is not None:
+            raise ValueError("give either url or url_file, not both")
+        return self
+
+
+class SourceConfig(_Model):
+    schema_: str = Field(default="public", alias="schema")
+
+    @field_validator("schema_")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _identifier(value)
+
+
+class ExporterSchemaConfig(_Model):
+    schema_: str = Field(default="execmetrics", alias="schema")
+
+    @field_validator("schema_")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _identifier(value)
+
+
+class ReportingConfig(_Model):
+    timezone: str = "UTC"
+    currency: str = "GBP"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError(f"not an ISO 4217 code like 'GBP': {value!r}")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ViralConfig(_Model):
+    window: Window = Window("30d")
+
+
+class EngagementConfig(_Model):
+    session_cap: int = Field(default=14400, gt=0, description="seconds")
+    window: Window = Window("7d")
+
+
+class BreakdownConfig(_Model):
+    top_n: int = Field(default=10, ge=1, le=50, description="label values kept before 'other'")
+
+
+GROUP_NAMES = ("revenue", "users", "viral", "engagement", "quality")
+
+
+class GroupSchedule(_Model):
+    interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
+    timeout_seconds: float = Field(default=120.0, gt=0, le=3600.0)
+
+
+class GroupsConfig(_Model):
+    revenue: GroupSchedule = GroupSchedule()
+    users: GroupSchedule = GroupSchedule()
+    viral: GroupSchedule = GroupSchedule()
+    engagement: GroupSchedule = GroupSchedule()
+    quality: GroupSchedule = GroupSchedule()
+
+    def schedule(self, group: str) -> GroupSchedule:
+        value: GroupSchedule = getattr(self, group)
+        return value
+
+
+class RefreshConfig(_Model):
+    interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
+
+
+class HttpConfig(_Model):
+    listen_address: str = "127.0.0.1"
+    port: int = Field(default=9560, ge=1, le=65535)
+
+
+class Config(_Model):
+    database: DatabaseConfig = DatabaseConfig()
+    source: SourceConfig = SourceConfig()
+    exporter: ExporterSchemaConfig = ExporterSchemaConfig()
+    reporting: ReportingConfig = ReportingConfig()
+    viral: ViralConfig = ViralConfig()
+    engagement: EngagementConfig = EngagementConfig()
+    breakdowns: BreakdownConfig = BreakdownConfig()
+    groups: GroupsConfig = GroupsConfig()
+    refresh: RefreshConfig = RefreshConfig()
+    http: HttpConfig = HttpConfig()
+
+    @property
+    def source_schema(self) -> str:
+        return self.source.schema_
+
+    @property
+    def exporter_schema(self) -> str:
+        return self.exporter.schema_
+
+    def database_url(self, environ: dict[str, str] | None = None) -> str:
+        """The connection URL: environment first, then url_file, then url, then the default."""
+        env = os.environ if environ is None else environ
+        if env.get(DATABASE_URL_ENV):
+            return env[DATABASE_URL_ENV]
+        if self.database.url_file is not None:
+            try:
+                text = self.database.url_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"database.url_file: cannot read {self.database.url_file}: {exc.strerror}"
+                ) from None
+            if not text:
+                raise ConfigError(f"database.url_file: {self.database.url_file} is empty")
+            return text
+        if self.database.url is not None:
+            return self.database.url.get_secret_value()
+        return DEFAULT_DATABASE_URL
+
+
+def _format_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    path = ".".join(str(p) for p in first["loc"] if p not in ("schema_",)) or "config"
+    if first["loc"] and first["loc"][-1] == "schema_":
+        path = ".".join([*(str(p) for p in first["loc"][:-1]), "schema"])
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    msg = msg.removeprefix("Value error, ")
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{path}: {msg}{suffix}"
+
+
+def parse_config(data: Any, origin: str = "config") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping at the top level")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_format_error(exc)}") from None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate the YAML config; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    return parse_config(data, origin=str(path))

