@@ -168,6 +168,9 @@ class RefreshConfig(_Model):
 class HttpConfig(_Model):
     listen_address: str = "127.0.0.1"
     port: int = Field(default=9560, ge=1, le=65535)
+    grafana_url: str | None = Field(
+        default=None, description="linked from the landing page when set"
+    )
 
 
 class Config(_Model):

@@ -40,6 +40,10 @@ class Engine:
         try:
             samples: list[Sample] = []
             with self.db.reading() as conn:
+                conn.execute(
+                    "SELECT set_config('statement_timeout', %s, true)",
+                    (str(int(self.config.groups.schedule(group.name).timeout_seconds * 1000)),),
+                )
                 for query in group.queries:
                     cur = conn.execute(read_sql(f"groups/{query.sql_file}"), params)
                     columns = [d.name for d in cur.description or ()]

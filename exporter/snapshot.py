@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 Labels = tuple[tuple[str, str], ...]
 SeriesKey = tuple[str, Labels]
@@ -35,6 +35,10 @@ class Snapshot:
     duration_seconds: float
     samples: tuple[Sample, ...] = ()
     error: str | None = None
+
+    @property
+    def finished_at(self) -> datetime:
+        return self.started_at + timedelta(seconds=self.duration_seconds)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,193 @@
+"""The ``execmetrics`` command: thin wrappers over exporter.service and friends.
+
+Every failure a user can cause (config, argument, database) ends as one line on
+stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from exporter.config import Config, load_config
+from exporter.errors import ConfigError, ExecMetricsError
+from exporter.instant import parse_instant
+
+PROG = "execmetrics"
+
+
+class Context:
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def url(self) -> str:
+        return self.config.database_url()
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="EXECMETRICS_CONFIG",
+    help="YAML config file (default: built-in defaults).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+)
+@click.version_option(package_name="execmetrics", prog_name=PROG)
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
+    """Executive metrics of the wedding platform, for Prometheus.
+
+    The database URL comes from EXECMETRICS_DATABASE_URL, database.url_file or
+    database.url, in that order.
+    """
+    _setup_logging(log_level)
+    ctx.obj = Context(config_path)
+
+
+@cli.command()
+@click.option("--force-views", is_flag=True, help="Rebuild the view layer even if unchanged.")
+@click.pass_obj
+def migrate(obj: Context, force_views: bool) -> None:
+    """Create or upgrade the exporter's schema (and the reference tables if none exist)."""
+    from exporter.migrate import migrate as run
+
+    result = run(obj.url, obj.config, force_views=force_views)
+    parts = [f"schema version {result.version}"]
+    if result.created_reference_tables:
+        parts.append(f"created the reference source tables in {obj.config.source_schema!r}")
+    if result.applied:
+        parts.append(f"applied {', '.join(result.applied)}")
+    parts.append("rebuilt the view layer" if result.rebuilt_views else "view layer current")
+    click.echo("migrate: " + "; ".join(parts))
+
+
+@cli.command()
+@click.option(
+    "--scale", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True
+)
+@click.option(
+    "--end",
+    "end_text",
+    metavar="ISO-8601",
+    help="Last instant of the history (default: now, to the hour).",
+)
+@click.option("--replace", is_flag=True, help="Empty the source tables first.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def seed(obj: Context, scale: str, end_text: str | None, replace: bool, no_progress: bool) -> None:
+    """Load deterministic demo data into the reference source tables."""
+    from exporter.seed import seed as run
+
+    end = parse_instant(end_text) if end_text else None
+    result = run(
+        obj.url, obj.config.source_schema, scale, end=end, replace=replace, progress=not no_progress
+    )
+    rows = ", ".join(f"{n:,} {t}" for t, n in result.rows.items())
+    click.echo(
+        f"seed {result.scale}: {rows} in {result.seconds:.1f}s (history to "
+        f"{result.end.isoformat()})"
+    )
+
+
+@cli.command()
+@click.option("--at", "at_text", metavar="ISO-8601", help="Evaluation instant T (default: now).")
+@click.pass_obj
+def collect(obj: Context, at_text: str | None) -> None:
+    """Compute every metric once at T and print the Prometheus exposition."""
+    from exporter.service import collect as run
+
+    at: datetime | None = parse_instant(at_text) if at_text else None
+    result = run(obj.url, obj.config, at)
+    sys.stdout.buffer.write(result.exposition)
+    sys.stdout.flush()
+    if result.errors:
+        for group, error in sorted(result.errors.items()):
+            click.echo(f"{PROG}: error: group {group}: {error}", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--listen", metavar="HOST:PORT", help="Override http.listen_address and port.")
+@click.pass_obj
+def serve(obj: Context, listen: str | None) -> None:
+    """Run the scheduler and the HTTP server (/metrics, /, /-/healthy, /-/ready)."""
+    from exporter.service import parse_listen
+    from exporter.service import serve as run
+
+    address = parse_listen(listen) if listen else None
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger("execmetrics").setLevel(logging.INFO)
+    run(obj.url, obj.config, address)
+
+
+@cli.command()
+@click.option(
+    "--scale", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True
+)
+@click.option("--listen", metavar="HOST:PORT", default="127.0.0.1:9560", show_default=True)
+@click.pass_obj
+def demo(obj: Context, scale: str, listen: str) -> None:
+    """Start a throwaway PostgreSQL, migrate, seed and serve, until Ctrl-C."""
+    from exporter.demo import run_demo
+
+    run_demo(obj.config, scale, listen)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name=PROG, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo(f"{PROG}: interrupted", err=True)
+        return 130
+    except click.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            click.echo(exc.ctx.get_help(), err=True)
+            return 2
+        where = f" ({exc.ctx.command_path})" if exc.ctx is not None else ""
+        click.echo(f"{PROG}: error: {exc.format_message()}{where}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"{PROG}: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except ExecMetricsError as exc:
+        click.echo(f"{PROG}: error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo(f"{PROG}: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 141
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["ConfigError", "cli", "main"]

@@ -1,0 +1,109 @@
+"""A custom collector over one immutable State: no registry mutation, no DB access.
+
+Families are built from the catalog's declarations; HELP says how often each value is
+computed. Health metrics describe every group and the materialized-view refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from exporter import catalog
+from exporter.config import Config
+from exporter.store import State
+
+_PUBLISHED = catalog.CONTRACT + catalog.BREAKDOWNS
+
+
+def _health(name: str) -> catalog.MetricDef:
+    return catalog.BY_NAME[catalog.PREFIX + name]
+
+
+def _family(metric: catalog.MetricDef, help_text: str) -> GaugeMetricFamily | CounterMetricFamily:
+    if metric.kind == "counter":
+        return CounterMetricFamily(
+            metric.name.removesuffix("_total"), help_text, labels=list(metric.labels)
+        )
+    return GaugeMetricFamily(metric.name, help_text, labels=list(metric.labels))
+
+
+def families(state: State, config: Config) -> Iterator[Metric]:
+    """Every metric family of a state, in catalog order."""
+    samples: dict[str, list[tuple[list[str], float]]] = {}
+    for group in state.groups.values():
+        if group.good is None:
+            continue
+        for s in group.good.samples:
+            samples.setdefault(s.name, []).append((list(dict(s.labels).values()), s.value))
+    for metric in _PUBLISHED:
+        rows = samples.get(metric.name)
+        if not rows:
+            continue
+        interval = config.groups.schedule(metric.group).interval_seconds
+        family = _family(metric, catalog.help_text(metric, interval))
+        order = metric.labels
+        for label_values, value in rows:
+            # Sample labels are sorted by name; emit them in the catalog's order.
+            by_name = dict(zip(sorted(order), label_values, strict=True))
+            family.add_metric([by_name[n] for n in order], value)
+        yield family
+    yield from _health_families(state)
+
+
+def _health_families(state: State) -> Iterator[Metric]:
+    duration = _family(
+        _health("group_last_run_duration_seconds"),
+        _health("group_last_run_duration_seconds").definition,
+    )
+    success_ts = _family(
+        _health("group_last_success_timestamp_seconds"),
+        _health("group_last_success_timestamp_seconds").definition,
+    )
+    ok = _family(_health("group_last_run_success"), _health("group_last_run_success").definition)
+    failures = _family(_health("group_failures_total"), _health("group_failures_total").definition)
+    evaluated = _family(
+        _health("group_evaluation_timestamp_seconds"),
+        _health("group_evaluation_timestamp_seconds").definition,
+    )
+    for name, group in state.groups.items():
+        if group.last_run is not None:
+            duration.add_metric([name], group.last_run.duration_seconds)
+            ok.add_metric([name], 1.0 if group.last_run.error is None else 0.0)
+        if group.good is not None:
+            success_ts.add_metric([name], group.good.finished_at.timestamp())
+            evaluated.add_metric([name], group.good.at.timestamp())
+        failures.add_metric([name], float(group.failures))
+    yield from (duration, success_ts, ok, failures, evaluated)
+
+    refresh = state.refresh
+    r_duration = _family(
+        _health("refresh_last_duration_seconds"),
+        _health("refresh_last_duration_seconds").definition,
+    )
+    r_success = _family(
+        _health("refresh_last_success_timestamp_seconds"),
+        _health("refresh_last_success_timestamp_seconds").definition,
+    )
+    r_failures = _family(
+        _health("refresh_failures_total"), _health("refresh_failures_total").definition
+    )
+    if refresh.last_run is not None:
+        r_duration.add_metric([], refresh.last_run.duration_seconds)
+    if refresh.last_success is not None:
+        r_success.add_metric([], refresh.last_success.timestamp())
+    r_failures.add_metric([], float(refresh.failures))
+    yield from (r_duration, r_success, r_failures)
+
+
+class StateCollector(Collector):
+    """Collects whatever State it is given; the exposition cache binds one per render."""
+
+    def __init__(self, state: State, config: Config) -> None:
+        self._state = state
+        self._config = config
+
+    def collect(self) -> Iterator[Metric]:
+        return families(self._state, self._config)

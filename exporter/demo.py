@@ -1,0 +1,37 @@
+"""The demo: a throwaway PostgreSQL it owns, migrated, seeded, then served."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from exporter.config import Config
+from exporter.devdb import throwaway_postgres
+from exporter.migrate import migrate
+from exporter.service import parse_listen, serve
+
+log = logging.getLogger("execmetrics")
+
+
+def run_demo(config: Config, scale: str, listen: str) -> None:
+    from exporter.seed import seed
+
+    host, port = parse_listen(listen)
+    with throwaway_postgres() as url:
+        click.echo(f"demo: PostgreSQL started ({url})", err=True)
+        migrate(url, config)
+        result = seed(url, config.source_schema, scale)
+        click.echo(
+            f"demo: seeded {scale}: " + ", ".join(f"{n:,} {t}" for t, n in result.rows.items()),
+            err=True,
+        )
+        shown = f"[{host}]" if ":" in host else host
+        base = f"http://{shown}:{port}"
+        click.echo(
+            f"demo: serving {base}/ (landing page), {base}/metrics, {base}/-/ready"
+            " - Ctrl-C stops the exporter and deletes the demo database",
+            err=True,
+        )
+        logging.getLogger("execmetrics").setLevel(logging.INFO)
+        serve(url, config, (host, port))

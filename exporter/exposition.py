@@ -1,0 +1,52 @@
+"""The /metrics body, rendered once per published state and then served from memory."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from dataclasses import dataclass
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import CollectorRegistry
+
+from exporter.collector import StateCollector
+from exporter.config import Config
+from exporter.store import State, Store
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def render(state: State, config: Config) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StateCollector(state, config))
+    return generate_latest(registry)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    generation: int
+    body: bytes
+    gzipped: bytes
+
+
+class ExpositionCache:
+    """Renders the exposition when the store's generation moves; otherwise reuses it."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self._store = store
+        self._config = config
+        self._lock = threading.Lock()
+        self._rendered: Rendered | None = None
+
+    def get(self) -> Rendered:
+        state = self._store.current
+        rendered = self._rendered
+        if rendered is not None and rendered.generation == state.generation:
+            return rendered
+        with self._lock:
+            rendered = self._rendered
+            if rendered is None or rendered.generation != state.generation:
+                body = render(state, self._config)
+                rendered = Rendered(state.generation, body, gzip.compress(body, 5))
+                self._rendered = rendered
+            return rendered

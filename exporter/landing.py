@@ -1,0 +1,143 @@
+"""The landing page: the four headline cards, refresh times and links.
+
+It reads one State (never the database) and is rendered once per state generation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from exporter.catalog import PREFIX
+from exporter.config import Config
+from exporter.snapshot import Evaluation, merge
+from exporter.store import State
+
+STICKINESS_BENCHMARK = 0.40  # DAU/MAU industry average quoted in the brief
+VIRAL_TARGET = 1.0
+
+_env = Environment(
+    loader=PackageLoader("exporter", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class Card:
+    key: str
+    title: str
+    value: str
+    detail: str
+    status: str  # "good", "bad" or "unknown"
+
+
+def _money(value: float | None, currency: str) -> str:
+    if value is None:
+        return "–"
+    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
+    return f"{symbol}{value:,.0f}"
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
+
+
+def cards(ev: Evaluation, config: Config) -> list[Card]:
+    cur = config.reporting.currency
+    window = str(config.viral.window)
+    mrr = ev.value(PREFIX + "mrr", currency=cur)
+    growth = ev.value(PREFIX + "mrr_growth_ratio")
+    active = ev.value(PREFIX + "active_users", user_type="supplier", window="30d")
+    total = ev.value(PREFIX + "users_total", user_type="supplier")
+    k = ev.value(PREFIX + "viral_coefficient", window=window)
+    dau = [
+        ev.value(PREFIX + "active_users", user_type=t, window="1d") for t in ("supplier", "couple")
+    ]
+    mau = [
+        ev.value(PREFIX + "active_users", user_type=t, window="30d") for t in ("supplier", "couple")
+    ]
+    stickiness = None
+    if None not in dau and None not in mau and sum(mau) > 0:  # type: ignore[arg-type]
+        stickiness = sum(dau) / sum(mau)  # type: ignore[arg-type]
+
+    def status(ok: bool | None) -> str:
+        return "unknown" if ok is None else ("good" if ok else "bad")
+
+    return [
+        Card(
+            "mrr",
+            "Monthly recurring revenue",
+            _money(mrr, cur),
+            f"{_pct(growth, signed=True)} month over month"
+            if growth is not None
+            else "no revenue a month ago",
+            status(None if growth is None else growth >= 0),
+        ),
+        Card(
+            "active-suppliers",
+            "Active suppliers (30 days)",
+            "–" if active is None else f"{active:,.0f}",
+            "of – total" if total is None else f"of {total:,.0f} total",
+            status(None if active is None else active > 0),
+        ),
+        Card(
+            "viral",
+            f"Viral coefficient ({window})",
+            "–" if k is None else f"{k:.2f}",
+            f"target {VIRAL_TARGET:.1f}: {'above' if k is not None and k >= VIRAL_TARGET else 'below'}"
+            if k is not None
+            else f"target {VIRAL_TARGET:.1f}",
+            status(None if k is None else k >= VIRAL_TARGET),
+        ),
+        Card(
+            "stickiness",
+            "DAU / MAU",
+            _pct(stickiness),
+            f"benchmark {STICKINESS_BENCHMARK * 100:.0f}%",
+            status(None if stickiness is None else stickiness >= STICKINESS_BENCHMARK),
+        ),
+    ]
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    seconds = max(0, int((now - when).total_seconds()))
+    if seconds < 120:
+        return f"{seconds}s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
+def render_landing(state: State, config: Config, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    goods = [g.good for g in state.groups.values() if g.good is not None]
+    ev = merge(goods)
+    groups = [
+        {
+            "name": g.name,
+            "interval": config.groups.schedule(g.name).interval_seconds,
+            "success": g.good.finished_at.isoformat(timespec="seconds") if g.good else None,
+            "ago": _ago(g.good.finished_at if g.good else None, now),
+            "evaluated_at": g.good.at.isoformat(timespec="seconds") if g.good else None,
+            "error": g.last_run.error if g.last_run else None,
+            "failures": g.failures,
+        }
+        for g in state.groups.values()
+    ]
+    return _env.get_template("index.html").render(
+        cards=cards(ev, config),
+        groups=groups,
+        ready=state.ready,
+        refresh_ago=_ago(state.refresh.last_success, now),
+        refresh_error=state.refresh.last_run.error if state.refresh.last_run else None,
+        grafana_url=config.http.grafana_url,
+        timezone=config.reporting.timezone,
+    )

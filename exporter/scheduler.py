@@ -1,0 +1,87 @@
+"""APScheduler jobs: the materialized-view refresh and one job per metric group.
+
+Each job runs on its own interval, never overlaps itself (max_instances=1) and
+coalesces missed runs. Every run publishes to the store; nothing here raises.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from exporter.config import Config
+from exporter.db import Database
+from exporter.engine import Engine
+from exporter.groups import Group
+from exporter.refresh import refresh_views
+from exporter.store import Store
+
+log = logging.getLogger("execmetrics.scheduler")
+
+
+class MetricScheduler:
+    def __init__(self, engine: Engine, db: Database, store: Store, config: Config) -> None:
+        self.engine = engine
+        self.db = db
+        self.store = store
+        self.config = config
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=len(engine.groups) + 1)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    def run_group(self, group: Group) -> None:
+        snapshot = self.engine.run_group(group)
+        self.store.publish_group(snapshot)
+        if snapshot.error:
+            log.warning(
+                "group %s failed after %.2fs: %s",
+                group.name,
+                snapshot.duration_seconds,
+                snapshot.error,
+            )
+        else:
+            log.info(
+                "group %s computed %d samples in %.3fs",
+                group.name,
+                len(snapshot.samples),
+                snapshot.duration_seconds,
+            )
+
+    def run_refresh(self) -> None:
+        record = refresh_views(self.db, self.config)
+        self.store.publish_refresh(record)
+        if record.error:
+            log.warning("refresh failed after %.2fs: %s", record.duration_seconds, record.error)
+        else:
+            log.info("materialized views refreshed in %.3fs", record.duration_seconds)
+
+    def start(self) -> None:
+        now = datetime.now(UTC)
+        self.scheduler.add_job(
+            self.run_refresh,
+            "interval",
+            id="refresh",
+            name="refresh materialized views",
+            seconds=self.config.refresh.interval_seconds,
+            next_run_time=now,
+        )
+        for group in self.engine.groups:
+            self.scheduler.add_job(
+                self.run_group,
+                "interval",
+                args=[group],
+                id=f"group:{group.name}",
+                name=f"compute {group.name}",
+                seconds=self.config.groups.schedule(group.name).interval_seconds,
+                next_run_time=now,
+            )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)

@@ -1,0 +1,109 @@
+"""The latest snapshots: one immutable state, swapped as a whole after every run.
+
+Readers (the collector, the landing page, /-/ready) take ``store.current`` once and
+read a consistent view; writers (scheduler jobs) publish a new state. A failed run
+keeps the previous good samples, records its error and counts the failure.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+
+from exporter.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """The outcome of the last run of a job, whatever it was."""
+
+    finished_at: datetime
+    duration_seconds: float
+    error: str | None
+
+
+@dataclass(frozen=True)
+class GroupState:
+    name: str
+    good: Snapshot | None = None  # the last successful run
+    last_run: RunRecord | None = None
+    failures: int = 0
+
+
+@dataclass(frozen=True)
+class RefreshState:
+    last_run: RunRecord | None = None
+    last_success: datetime | None = None
+    failures: int = 0
+
+
+@dataclass(frozen=True)
+class State:
+    generation: int
+    groups: Mapping[str, GroupState]
+    refresh: RefreshState = field(default_factory=RefreshState)
+
+    @property
+    def ready(self) -> bool:
+        """Every group has succeeded at least once."""
+        return all(g.good is not None for g in self.groups.values())
+
+
+class Store:
+    def __init__(self, group_names: tuple[str, ...]) -> None:
+        self._lock = threading.Lock()
+        self._state = State(
+            generation=0,
+            groups=MappingProxyType({n: GroupState(n) for n in group_names}),
+        )
+        self._changed = threading.Condition(self._lock)
+
+    @property
+    def current(self) -> State:
+        return self._state
+
+    def publish_group(self, snapshot: Snapshot) -> State:
+        """Record a group's run."""
+        with self._lock:
+            old = self._state.groups[snapshot.group]
+            record = RunRecord(
+                finished_at=snapshot.finished_at,
+                duration_seconds=snapshot.duration_seconds,
+                error=snapshot.error,
+            )
+            new = replace(
+                old,
+                good=snapshot if snapshot.ok else old.good,
+                last_run=record,
+                failures=old.failures + (0 if snapshot.ok else 1),
+            )
+            groups = dict(self._state.groups)
+            groups[snapshot.group] = new
+            self._state = replace(
+                self._state,
+                generation=self._state.generation + 1,
+                groups=MappingProxyType(groups),
+            )
+            self._changed.notify_all()
+            return self._state
+
+    def publish_refresh(self, record: RunRecord) -> State:
+        with self._lock:
+            old = self._state.refresh
+            new = RefreshState(
+                last_run=record,
+                last_success=record.finished_at if record.error is None else old.last_success,
+                failures=old.failures + (0 if record.error is None else 1),
+            )
+            self._state = replace(self._state, generation=self._state.generation + 1, refresh=new)
+            self._changed.notify_all()
+            return self._state
+
+    def wait_for(self, generation: int, timeout: float) -> State:
+        """Block until the state is newer than ``generation`` (or the timeout passes)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._state.generation > generation, timeout)
+            return self._state
