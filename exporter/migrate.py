@@ -145,13 +145,17 @@ def _apply_versioned(conn: psycopg.Connection, result: MigrationResult) -> None:
     result.version = int(row[0]) if row else 0
 
 
-def _write_settings(conn: psycopg.Connection, config: Config) -> tuple[str, ...]:
-    values = (
+def _settings_values(config: Config) -> tuple[str, ...]:
+    return (
         config.reporting.timezone,
         config.reporting.currency,
-        config.engagement.session_cap,
+        str(config.engagement.session_cap),
         config.source_schema,
     )
+
+
+def _write_settings(conn: psycopg.Connection, config: Config) -> tuple[str, ...]:
+    values = _settings_values(config)
     conn.execute(
         """
         INSERT INTO settings (reporting_timezone, reporting_currency, session_cap, source_schema)
@@ -167,9 +171,9 @@ def _write_settings(conn: psycopg.Connection, config: Config) -> tuple[str, ...]
               IS DISTINCT FROM (excluded.reporting_timezone, excluded.reporting_currency,
                                 excluded.session_cap, excluded.source_schema)
         """,
-        values,
+        (values[0], values[1], int(values[2]), values[3]),
     )
-    return tuple(str(v) for v in values)
+    return values
 
 
 def _drop_view_layer(conn: psycopg.Connection, schema: str) -> None:
@@ -273,4 +277,12 @@ def schema_status(conn: psycopg.Connection, config: Config) -> str | None:
     ).fetchone()
     if row is None or int(row[0]) < latest:
         return f"the exporter schema {config.exporter_schema!r} is behind (run migrate)"
+    current = conn.execute(
+        sql.SQL(
+            "SELECT reporting_timezone, reporting_currency, session_cap::text, source_schema"
+            " FROM {}.settings"
+        ).format(sql.Identifier(config.exporter_schema))
+    ).fetchone()
+    if current is None or tuple(current) != _settings_values(config):
+        return "the exporter schema was built for other settings"
     return None
