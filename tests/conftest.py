@@ -39,6 +39,12 @@ def pg_server_url() -> Iterator[str]:
         yield url
         return
     with throwaway_postgres() as started:
+        # A throwaway server holds nothing worth a crash-safe write: trade durability
+        # for speed (CREATE/DROP DATABASE per test).
+        with psycopg.connect(started, autocommit=True) as conn:
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+            conn.execute("SELECT pg_reload_conf()")
         yield started
 
 
