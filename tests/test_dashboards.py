@@ -1,0 +1,483 @@
+"""The Grafana boards: build output, JSON schema, and the conventions of our own linter.
+
+Grafana cannot run here, so everything Grafana would check, and more, is checked on the
+JSON: the committed files equal the build, every board validates against Grafana's
+dashboard JSON schema (tests/grafana-schema/, a copy of Grafana 11.6's), and every
+panel, query and variable follows the house conventions below.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import promql_parser
+import pytest
+import yaml
+
+from exporter import catalog
+from exporter.dashboards import (
+    BuildOptions,
+    build_all,
+    promql_queries,
+    sample_values,
+    sql_queries,
+    substitute,
+    variable_queries,
+    with_panel_reference,
+)
+from exporter.dashboards.__main__ import main as build_main
+from exporter.dashboards.common import (
+    AREAS,
+    MULTIPLIERS,
+    OVERVIEW_UID,
+    PG_VAR,
+    POSTGRES_TYPE,
+    POSTGRES_UID,
+    PROM_VAR,
+    PROMETHEUS_TYPE,
+    PROMETHEUS_UID,
+    RULES,
+    currency_unit,
+)
+from exporter.dashboards.panels import QUALITY_BY_AREA
+
+ROOT = Path(__file__).resolve().parent.parent
+DASHBOARDS = ROOT / "dashboards"
+SCHEMAS = Path(__file__).resolve().parent / "grafana-schema"
+RULES_DIR = ROOT / "provisioning" / "prometheus" / "rules"
+GRAFANA_PROVISIONING = ROOT / "provisioning" / "grafana"
+
+UIDS = {
+    OVERVIEW_UID,
+    "execmetrics-revenue",
+    "execmetrics-users",
+    "execmetrics-viral",
+    "execmetrics-engagement",
+}
+OPTS = BuildOptions()
+BUILT = build_all(OPTS)
+BOARDS: dict[str, dict[str, Any]] = {
+    d["uid"]: d for d in (json.loads(text) for text in BUILT.values())
+}
+PERSONAL = re.compile(r"e-?mail|\bname\b|first_name|last_name|full_name|phone", re.IGNORECASE)
+
+
+def panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for p in board["panels"]:
+        if p["type"] == "row":
+            yield from p.get("panels", [])
+        else:
+            yield p
+
+
+def all_panels() -> list[tuple[str, dict[str, Any]]]:
+    return [(uid, p) for uid, b in BOARDS.items() for p in panels(b)]
+
+
+def panel_id(item: tuple[str, dict[str, Any]]) -> str:
+    return f"{item[0]}:{item[1].get('title', '?')}"
+
+
+def selectors(node: object) -> Iterator[promql_parser.VectorSelector]:
+    """Every vector selector of a parsed PromQL expression."""
+    if isinstance(node, promql_parser.VectorSelector):
+        yield node
+    elif isinstance(node, promql_parser.MatrixSelector):
+        yield node.vector_selector
+    elif isinstance(node, promql_parser.BinaryExpr):
+        yield from selectors(node.lhs)
+        yield from selectors(node.rhs)
+    elif isinstance(node, promql_parser.Call):
+        for arg in node.args:
+            yield from selectors(arg)
+    elif isinstance(
+        node,
+        promql_parser.AggregateExpr
+        | promql_parser.ParenExpr
+        | promql_parser.UnaryExpr
+        | promql_parser.SubqueryExpr,
+    ):
+        yield from selectors(node.expr)
+
+
+def parse(expr: str) -> promql_parser.Expr:
+    return promql_parser.parse(substitute(expr, sample_values(OPTS)))
+
+
+# --- the build --------------------------------------------------------------------------------
+
+
+def test_every_board_is_built_with_its_fixed_uid() -> None:
+    assert set(BOARDS) == UIDS
+    assert set(BUILT) == {f"{uid}.json" for uid in UIDS}
+
+
+def test_committed_json_equals_the_build() -> None:
+    committed = {p.name for p in DASHBOARDS.glob("*.json")}
+    assert committed == set(BUILT), "run: python -m exporter.dashboards"
+    for name, text in BUILT.items():
+        assert (DASHBOARDS / name).read_text(encoding="utf-8") == text, (
+            f"dashboards/{name} differs from the build; run: python -m exporter.dashboards"
+        )
+
+
+def test_build_is_stable_and_formatted() -> None:
+    assert build_all(OPTS) == BUILT
+    for text in BUILT.values():
+        assert text.endswith("}\n")
+        data = json.loads(text)
+        assert text == json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_build_command_writes_and_checks(tmp_path: Path) -> None:
+    assert build_main(["--out", str(tmp_path)]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == set(BUILT)
+    assert build_main(["--out", str(tmp_path), "--check"]) == 0
+    (tmp_path / f"{OVERVIEW_UID}.json").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "execmetrics-gone.json").write_text("{}\n", encoding="utf-8")
+    assert build_main(["--out", str(tmp_path), "--check"]) == 1
+    assert build_main(["--out", str(tmp_path)]) == 0
+    assert not (tmp_path / "execmetrics-gone.json").exists()
+    assert build_main(["--out", str(tmp_path), "--check"]) == 0
+    assert build_main(["--currency", "pounds", "--out", str(tmp_path)]) == 2
+
+
+def test_docs_panel_tables_are_current(tmp_path: Path) -> None:
+    doc = ROOT / "docs" / "dashboards.md"
+    text = doc.read_text(encoding="utf-8")
+    assert with_panel_reference(text, OPTS) == text, (
+        "run: python -m exporter.dashboards --docs docs/dashboards.md"
+    )
+    for uid in UIDS:
+        assert f"(`{uid}`)" in text
+    stale = tmp_path / "dashboards.md"
+    stale.write_text(text.replace("| Revenue | MRR |", "| Revenue | Old |"), encoding="utf-8")
+    assert build_main(["--out", str(DASHBOARDS), "--check", "--docs", str(stale)]) == 1
+    (tmp_path / "none.md").write_text("no markers\n", encoding="utf-8")
+    assert build_main(["--out", str(tmp_path), "--docs", str(tmp_path / "none.md")]) == 2
+
+
+def test_build_options_change_currency_unit_and_schema() -> None:
+    other = build_all(BuildOptions(currency="EUR", schema="metrics"))
+    text = "".join(other.values())
+    assert '"unit": "currencyEUR"' in text
+    assert "currencyGBP" not in text
+    assert "metrics.grafana_supplier_mrr_changes" in text
+    assert "execmetrics.grafana_" not in text
+    assert currency_unit("XYZ") == "prefix:XYZ "
+
+
+# --- JSON schema ------------------------------------------------------------------------------
+
+
+def _validator(name: str) -> jsonschema.Draft7Validator:
+    schema = json.loads((SCHEMAS / f"{name}.jsonschema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+@pytest.mark.parametrize("uid", sorted(UIDS))
+def test_board_validates_against_the_dashboard_schema(uid: str) -> None:
+    errors = sorted(_validator("dashboard").iter_errors(BOARDS[uid]), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
+
+
+def test_stat_options_and_prometheus_targets_validate_against_their_schemas() -> None:
+    stat_schema = json.loads((SCHEMAS / "stat.jsonschema.json").read_text(encoding="utf-8"))
+    stat_options = jsonschema.Draft7Validator({**stat_schema, "$ref": "#/definitions/Options"})
+    target = _validator("prometheus")
+    checked = 0
+    for item in all_panels():
+        _, panel = item
+        if panel["type"] == "stat":
+            errors = list(stat_options.iter_errors(panel["options"]))
+            assert not errors, f"{panel_id(item)}: {errors[0].message}"
+        for t in panel["targets"]:
+            if t["datasource"]["type"] == PROMETHEUS_TYPE:
+                errors = list(target.iter_errors(t))
+                assert not errors, f"{panel_id(item)}: {errors[0].message}"
+                checked += 1
+    assert checked == len(promql_queries(OPTS))
+
+
+# --- the linter --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("uid", sorted(UIDS))
+def test_board_settings(uid: str) -> None:
+    board = BOARDS[uid]
+    assert board["editable"] is False
+    assert board["refresh"] == "1m"
+    assert board["time"] == {"from": "now-90d", "to": "now"}
+    assert board["title"] and board["description"]
+    assert "execmetrics" in board["tags"]
+
+
+@pytest.mark.parametrize("uid", sorted(UIDS))
+def test_one_prometheus_datasource_variable_named_datasource(uid: str) -> None:
+    variables = BOARDS[uid]["templating"]["list"]
+    ds = [v for v in variables if v["type"] == "datasource"]
+    prom = [v for v in ds if v["query"] == PROMETHEUS_TYPE]
+    assert [v["name"] for v in prom] == [PROM_VAR]
+    assert prom[0]["current"]["value"] == PROMETHEUS_UID
+    others = [v for v in ds if v["query"] != PROMETHEUS_TYPE]
+    uses_pg = any(p["datasource"]["type"] == POSTGRES_TYPE for p in panels(BOARDS[uid]))
+    if uses_pg:
+        assert [(v["name"], v["query"]) for v in others] == [(PG_VAR, POSTGRES_TYPE)]
+        assert others[0]["current"]["value"] == POSTGRES_UID
+    else:
+        assert others == []
+    names = [v["name"] for v in variables]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("uid", sorted(UIDS))
+def test_query_variables_refresh_on_time_range_change(uid: str) -> None:
+    for v in BOARDS[uid]["templating"]["list"]:
+        if v["type"] == "query":
+            assert v["refresh"] == 2, v["name"]
+            assert v["datasource"] == {"type": PROMETHEUS_TYPE, "uid": f"${{{PROM_VAR}}}"}
+            assert v.get("description"), v["name"]
+
+
+@pytest.mark.parametrize("item", all_panels(), ids=panel_id)
+def test_panel_has_title_description_unit_and_target(item: tuple[str, dict[str, Any]]) -> None:
+    _, panel = item
+    assert panel.get("title", "").strip()
+    assert len(panel.get("description", "").strip()) >= 20
+    assert panel["fieldConfig"]["defaults"].get("unit")
+    assert panel.get("targets")
+    ds = panel["datasource"]
+    assert ds in (
+        {"type": PROMETHEUS_TYPE, "uid": f"${{{PROM_VAR}}}"},
+        {"type": POSTGRES_TYPE, "uid": f"${{{PG_VAR}}}"},
+    ), "panels reach datasources through the datasource variables"
+    for t in panel["targets"]:
+        assert t["datasource"] == ds
+    ref_ids = [t["refId"] for t in panel["targets"]]
+    assert len(set(ref_ids)) == len(ref_ids) and all(ref_ids)
+
+
+def _expected_unit(exprs: list[str]) -> str:
+    """The unit a Prometheus panel must have, from what its queries read."""
+    if any("time() -" in e for e in exprs):
+        return "s"
+    kinds = set()
+    for e in exprs:
+        names = {s.name for s in selectors(parse(e))}
+        for n in names:
+            if n in MULTIPLIERS:
+                kinds.add("multiplier")
+            elif n in RULES:
+                kinds.add("ratio")
+            else:
+                kinds.add(catalog.BY_NAME[n].unit)
+        if kinds == {"count"} and re.search(r"\)\s*/\s*\(", e):
+            kinds = {"ratio"}  # counts divided by counts
+    assert len(kinds) == 1, f"one unit per panel, got {kinds} from {exprs}"
+    return {
+        "currency": currency_unit(OPTS.currency),
+        "ratio": "percentunit",
+        "count": "short",
+        "seconds": "s",
+        "multiplier": "none",
+    }[kinds.pop()]
+
+
+@pytest.mark.parametrize("item", all_panels(), ids=panel_id)
+def test_prometheus_panel_unit_follows_the_catalog(item: tuple[str, dict[str, Any]]) -> None:
+    _, panel = item
+    if panel["datasource"]["type"] != PROMETHEUS_TYPE:
+        return
+    exprs = [t["expr"] for t in panel["targets"]]
+    assert panel["fieldConfig"]["defaults"]["unit"] == _expected_unit(exprs)
+
+
+def test_every_promql_expression_parses_and_reads_declared_metrics() -> None:
+    queries = promql_queries(OPTS)
+    assert len(queries) >= 60
+    for q in queries:
+        try:
+            tree = parse(q.expr)
+        except ValueError as exc:
+            pytest.fail(f"{q.board_uid}: {q.panel_title}: {q.expr}: {exc}")
+        found = list(selectors(tree))
+        assert found, q.expr
+        for s in found:
+            if s.name in RULES:
+                labels = RULES[s.name]
+            else:
+                assert s.name in catalog.BY_NAME, f"{q.panel_title}: unknown metric {s.name}"
+                labels = catalog.BY_NAME[s.name].labels
+            for m in s.matchers.matchers:
+                assert m.name in labels, f"{q.panel_title}: {s.name} has no label {m.name}"
+
+
+def test_variable_queries_are_label_values_over_declared_labels() -> None:
+    found = variable_queries(OPTS)
+    assert {(v.board_uid, v.name) for v in found} >= {
+        (OVERVIEW_UID, "currency"),
+        (OVERVIEW_UID, "viral_window"),
+    }
+    for v in found:
+        tree = parse(v.match)
+        (s,) = selectors(tree)
+        assert v.label in catalog.BY_NAME[s.name].labels
+
+
+def test_substitute_replaces_every_grafana_variable_form() -> None:
+    expr = 'rate(x{a="$currency", b=~"${plan}", c="${viral_window:raw}"}[$__rate_interval])'
+    assert substitute(expr) == 'rate(x{a="GBP", b=~".*", c="30d"}[4m])'
+    assert substitute("[[currency]] $__range", {"currency": "EUR"}) == "EUR 1h"
+    with pytest.raises(KeyError):
+        substitute("$nope")
+
+
+def test_promql_inventory_covers_every_prometheus_panel() -> None:
+    listed = {(q.board_uid, q.panel_title) for q in promql_queries(OPTS)}
+    expected = {
+        (uid, p["title"]) for uid, p in all_panels() if p["datasource"]["type"] == PROMETHEUS_TYPE
+    }
+    assert listed == expected
+    sql_listed = {(q.board_uid, q.panel_title) for q in sql_queries(OPTS)}
+    assert sql_listed == {
+        (uid, p["title"]) for uid, p in all_panels() if p["datasource"]["type"] == POSTGRES_TYPE
+    }
+
+
+@pytest.mark.parametrize("uid", sorted(UIDS))
+def test_panel_ids_unique_and_grid_without_overlap(uid: str) -> None:
+    items = BOARDS[uid]["panels"]
+    ids = [p["id"] for p in items]
+    assert len(ids) == len(set(ids))
+    cells: set[tuple[int, int]] = set()
+    for p in items:
+        g = p["gridPos"]
+        assert g["x"] + g["w"] <= 24, p.get("title")
+        for x in range(g["x"], g["x"] + g["w"]):
+            for y in range(g["y"], g["y"] + g["h"]):
+                assert (x, y) not in cells, f"{p.get('title')} overlaps another panel"
+                cells.add((x, y))
+
+
+# --- drill-down -----------------------------------------------------------------------------
+
+
+def test_every_overview_card_links_to_its_detail_board_with_time_and_variables() -> None:
+    detail_uids = {a.uid for a in AREAS.values()}
+    for panel in panels(BOARDS[OVERVIEW_UID]):
+        links = panel["fieldConfig"]["defaults"].get("links", [])
+        assert links, f"{panel['title']}: no drill-down link"
+        for link in links:
+            m = re.fullmatch(r"/d/([a-z-]+)\?(.*)", link["url"])
+            assert m, link["url"]
+            assert m[1] in detail_uids
+            assert "${__url_time_range}" in m[2] and "${__all_variables}" in m[2]
+            assert link["title"]
+
+
+def test_drill_down_targets_define_the_variables_they_receive() -> None:
+    """Each detail board reads the overview variables its panels use under the same name."""
+    overview_vars = {v["name"] for v in BOARDS[OVERVIEW_UID]["templating"]["list"]}
+    for area in AREAS.values():
+        text = json.dumps(BOARDS[area.uid]["panels"])
+        own = {v["name"] for v in BOARDS[area.uid]["templating"]["list"]}
+        used = set(re.findall(r"\$\{?([a-z_]+)", text)) - {"__timeFrom", "__timeTo"}
+        used = {u for u in used if not u.startswith("__")}
+        assert used <= own, f"{area.uid} uses undefined variables {used - own}"
+        assert PROM_VAR in own and PROM_VAR in overview_vars
+
+
+# --- coverage of the catalog ---------------------------------------------------------------
+
+
+def _metrics_on(uid: str) -> set[str]:
+    return {
+        s.name for q in promql_queries(OPTS) if q.board_uid == uid for s in selectors(parse(q.expr))
+    }
+
+
+def test_overview_shows_every_spec_metric() -> None:
+    missing = {m.name for m in catalog.CONTRACT} - _metrics_on(OVERVIEW_UID)
+    assert not missing
+
+
+def test_detail_boards_show_every_breakdown_metric() -> None:
+    shown = set().union(*(_metrics_on(a.uid) for a in AREAS.values()))
+    assert not {m.name for m in catalog.BREAKDOWNS} - shown
+
+
+def test_every_data_quality_check_belongs_to_an_area() -> None:
+    assert set().union(*map(set, QUALITY_BY_AREA.values())) == set(catalog.QUALITY_CHECKS)
+    assert set(QUALITY_BY_AREA) == set(AREAS)
+
+
+def test_recording_rules_used_by_the_boards_are_defined() -> None:
+    files = sorted(RULES_DIR.glob("*.yml"))
+    if not files:
+        pytest.skip("no Prometheus rule files in provisioning/prometheus/rules")
+    recorded = {
+        r["record"]
+        for f in files
+        for g in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("groups", [])
+        for r in g.get("rules", [])
+        if "record" in r
+    }
+    used = {s.name for q in promql_queries(OPTS) for s in selectors(parse(q.expr))} & set(RULES)
+    assert used <= recorded
+
+
+# --- SQL panels -------------------------------------------------------------------------------
+
+
+def test_sql_panels_read_only_the_grafana_reader_objects() -> None:
+    allowed = re.compile(rf"^{OPTS.schema}\.(grafana_[a-z_]+|daily_metrics)$")
+    queries = sql_queries(OPTS)
+    assert len(queries) >= 6
+    for q in queries:
+        relations = re.findall(r"\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_.]*)", q.sql, re.IGNORECASE)
+        assert relations, q.sql
+        for r in relations:
+            assert allowed.match(r), f"{q.panel_title}: reads {r}"
+        aliases = re.findall(r'AS\s+"([^"]+)"', q.sql)
+        for a in aliases:
+            assert not PERSONAL.search(a), f"{q.panel_title}: column {a!r}"
+        assert not PERSONAL.search(q.sql)
+
+
+# --- provisioning ------------------------------------------------------------------------------
+
+
+def test_datasource_provisioning() -> None:
+    data = yaml.safe_load(
+        (GRAFANA_PROVISIONING / "datasources" / "datasources.yml").read_text(encoding="utf-8")
+    )
+    assert data["apiVersion"] == 1
+    by_uid = {d["uid"]: d for d in data["datasources"]}
+    assert set(by_uid) == {PROMETHEUS_UID, POSTGRES_UID}
+    prom = by_uid[PROMETHEUS_UID]
+    assert (prom["type"], prom["url"]) == (PROMETHEUS_TYPE, "http://prometheus:9090")
+    pg = by_uid[POSTGRES_UID]
+    assert pg["type"] == POSTGRES_TYPE
+    assert pg["url"] == "postgres:5432"
+    assert pg["user"] == "grafana_reader"
+    assert pg["jsonData"]["sslmode"] == "disable"
+    assert pg["secureJsonData"]["password"] == "$GRAFANA_READER_PASSWORD"
+    assert "password" not in pg and "password" not in pg["jsonData"]
+    assert all(d["editable"] is False for d in data["datasources"])
+
+
+def test_dashboard_provider() -> None:
+    data = yaml.safe_load(
+        (GRAFANA_PROVISIONING / "dashboards" / "dashboards.yml").read_text(encoding="utf-8")
+    )
+    (provider,) = data["providers"]
+    assert provider["type"] == "file"
+    assert provider["folder"] == "Executive metrics"
+    assert provider["allowUiUpdates"] is False
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"

@@ -1,0 +1,412 @@
+"""The grafana_ views and the grafana_reader role (sql/views/50_grafana_reader.sql).
+
+After ``migrate``, grafana_reader reads the grafana_ views, functions and daily_metrics,
+and nothing else: a SELECT on a source table is refused. The views return the expected
+rows on a small hand-made dataset, carry no personal column, and every SQL query of the
+boards runs as grafana_reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from exporter.config import parse_config
+from exporter.dashboards import BuildOptions, expand_sql_macros, sql_queries
+from tests.support import config, couple, invite, load, migrate, rate, session, sub, supplier, ts
+
+READER = "grafana_reader"
+VIEWS = ("grafana_supplier_mrr_intervals", "grafana_invitations", "grafana_recent_signups")
+FUNCTIONS = {
+    "grafana_supplier_mrr_changes": "(%s::timestamptz, %s::timestamptz)",
+    "grafana_top_inviters": "(%s::timestamptz, %s::timestamptz)",
+}
+SOURCE_TABLES = (
+    "suppliers",
+    "couples",
+    "subscriptions",
+    "fx_rates",
+    "user_sessions",
+    "invitations",
+)
+LEAD_OBJECTS = ("subscription_periods", "valid_sessions", "settings")
+PERSONAL = re.compile(r"mail|name|phone|couple_id|wedding", re.IGNORECASE)
+
+START = ts("2024-02-15 00:00")
+END = ts("2024-03-15 00:00")
+
+DATA: dict[str, list[dict[str, Any]]] = {
+    "suppliers": [
+        supplier(1, ts("2023-01-01 00:00"), category="venue", country="GB"),
+        supplier(2, ts("2023-01-02 00:00"), category="photography", country="FR"),
+        supplier(3, ts("2023-01-03 00:00"), category="florist", country=None),
+        supplier(4, ts("2024-03-01 00:00"), ts("2024-06-01 00:00"), "venue", "GB"),
+        supplier(5, ts("2023-05-01 00:00"), category="music", country="GB"),
+    ],
+    "couples": [
+        couple(1, ts("2024-03-03 00:00"), country="GB"),
+        couple(2, ts("2024-03-04 00:00"), country=None),
+    ],
+    "fx_rates": [rate("EUR", "2024-01-01", "0.85")],
+    "subscriptions": [
+        # supplier 1 contracts: 30 -> 10 on 1 March
+        sub(1, 1, 3000, ts("2024-01-01 00:00"), ts("2024-03-01 00:00"), plan="pro"),
+        sub(2, 1, 1000, ts("2024-03-01 00:00")),
+        # supplier 2 churns on 5 March (20 EUR at 0.85 = 17 GBP)
+        sub(3, 2, 2000, ts("2024-01-10 00:00"), ts("2024-03-05 00:00"), currency="EUR"),
+        # supplier 3 paid in 2023, comes back on 10 March: reactivation
+        sub(4, 3, 500, ts("2023-06-01 00:00"), ts("2023-09-01 00:00")),
+        sub(5, 3, 500, ts("2024-03-10 00:00")),
+        # supplier 4 is new: yearly plan of 120, live after its trial ends on 9 March
+        sub(
+            6,
+            4,
+            12000,
+            ts("2024-03-02 00:00"),
+            trial_ends_at=ts("2024-03-09 00:00"),
+            interval_months=12,
+            plan="annual",
+        ),
+        # supplier 5 unchanged; its negative add-on is left out of revenue
+        sub(7, 5, 3000, ts("2023-06-01 00:00"), plan="pro"),
+        sub(8, 5, -100, ts("2023-06-01 00:00"), plan="addon"),
+    ],
+    "invitations": [
+        invite(1, 1, ts("2024-03-01 00:00"), ts("2024-03-02 00:00"), couple_id=10),
+        invite(2, 1, ts("2024-03-02 00:00")),
+        invite(3, 1, ts("2024-03-03 00:00"), ts("2024-03-01 00:00"), couple_id=11, channel=None),
+        invite(4, 2, ts("2024-03-05 00:00"), ts("2024-03-20 00:00"), channel="whatsapp"),
+        invite(5, 2, ts("2024-02-01 00:00"), ts("2024-03-06 00:00"), channel="whatsapp"),
+    ],
+    "user_sessions": [
+        session(1, ts("2024-03-01 10:00"), supplier_id=1, duration=100),
+        session(2, ts("2024-03-01 11:00"), couple_id=1, duration=200),
+        session(3, ts("2024-03-01 12:00"), supplier_id=1, couple_id=1, duration=50),
+    ],
+}
+
+
+@pytest.fixture
+def db(db_url: str) -> str:
+    """A migrated database holding DATA, with daily_metrics refreshed."""
+    cfg = config()
+    migrate(db_url, cfg)
+    load(db_url, cfg.source_schema, **DATA)
+    with psycopg.connect(db_url) as conn:
+        conn.execute("REFRESH MATERIALIZED VIEW execmetrics.daily_metrics")
+    return db_url
+
+
+@contextmanager
+def as_reader(url: str, search_path: str | None = None) -> Iterator[psycopg.Connection]:
+    """A connection acting as grafana_reader (with the server's default search_path, as
+    Grafana's datasource has, unless one is given)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(READER)))
+        if search_path is not None:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(search_path)))
+        yield conn
+
+
+def rows(conn: psycopg.Connection, query: str, *params: object) -> list[tuple[Any, ...]]:
+    return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+
+
+# --- privileges -----------------------------------------------------------------------------
+
+
+def test_reader_reads_the_grafana_objects(db: str) -> None:
+    with as_reader(db) as conn:
+        for view in (*VIEWS, "daily_metrics"):
+            assert rows(conn, f"SELECT * FROM execmetrics.{view}")
+        for fn, args in FUNCTIONS.items():
+            rows(conn, f"SELECT * FROM execmetrics.{fn}{args}", START, END)
+
+
+@pytest.mark.parametrize("table", SOURCE_TABLES)
+def test_reader_is_refused_every_source_table(db: str, table: str) -> None:
+    with as_reader(db) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f"SELECT * FROM public.{table}")
+
+
+@pytest.mark.parametrize("relation", LEAD_OBJECTS)
+def test_reader_is_refused_the_other_exporter_objects(db: str, relation: str) -> None:
+    with as_reader(db) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f"SELECT * FROM execmetrics.{relation}")
+
+
+def test_reader_privileges_are_exactly_the_grafana_objects(db: str) -> None:
+    with psycopg.connect(db) as conn:
+        found = rows(
+            conn,
+            """
+            SELECT n.nspname, c.relname,
+                   has_table_privilege(%s, c.oid, 'SELECT'),
+                   has_table_privilege(%s, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+            FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+            WHERE n.nspname IN ('execmetrics', 'public') AND c.relkind IN ('r', 'v', 'm', 'p')
+            """,
+            READER,
+            READER,
+        )
+        readable = {(s, r) for s, r, select, _ in found if select}
+        assert readable == {("execmetrics", v) for v in (*VIEWS, "daily_metrics")}
+        assert not [(s, r) for s, r, _, write in found if write]
+        executable = rows(
+            conn,
+            """
+            SELECT p.proname FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'execmetrics' AND p.proname LIKE 'grafana%%'
+              AND has_function_privilege(%s, p.oid, 'EXECUTE')
+            """,
+            READER,
+        )
+        assert {r[0] for r in executable} == set(FUNCTIONS)
+        public_exec = rows(
+            conn,
+            """
+            SELECT p.proname FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'execmetrics' AND p.proname LIKE 'grafana%%'
+              AND has_function_privilege('public', p.oid, 'EXECUTE')
+            """,
+        )
+        assert public_exec == []
+        # LOGIN is the deployment's to grant (the role is server-wide); no other power.
+        role = rows(
+            conn,
+            "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication"
+            " FROM pg_roles WHERE rolname = %s",
+            READER,
+        )
+        assert role == [(False, False, False, False, False)]
+
+
+def test_migrate_again_keeps_the_role_and_grants(db: str) -> None:
+    from exporter.migrate import migrate as run_migrate
+
+    run_migrate(db, config(), force_views=True)
+    run_migrate(db, config(), force_views=True)
+    with as_reader(db) as conn:
+        assert rows(conn, "SELECT count(*) FROM execmetrics.grafana_recent_signups") == [(7,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM public.suppliers")
+
+
+# --- the rows -----------------------------------------------------------------------------------
+
+
+def test_supplier_mrr_intervals(db: str) -> None:
+    with as_reader(db) as conn:
+        got = rows(
+            conn,
+            """
+            SELECT supplier_id, category, country, valid_from, valid_until, round(mrr, 2)
+            FROM execmetrics.grafana_supplier_mrr_intervals ORDER BY supplier_id, valid_from
+            """,
+        )
+    assert got == [
+        (1, "venue", "GB", ts("2024-01-01 00:00"), ts("2024-03-01 00:00"), Decimal("30.00")),
+        (1, "venue", "GB", ts("2024-03-01 00:00"), None, Decimal("10.00")),
+        (2, "photography", "FR", ts("2024-01-10 00:00"), ts("2024-03-05 00:00"), Decimal("17.00")),
+        (2, "photography", "FR", ts("2024-03-05 00:00"), None, Decimal("0.00")),
+        (3, "florist", "unknown", ts("2023-06-01 00:00"), ts("2023-09-01 00:00"), Decimal("5.00")),
+        (3, "florist", "unknown", ts("2023-09-01 00:00"), ts("2024-03-10 00:00"), Decimal("0.00")),
+        (3, "florist", "unknown", ts("2024-03-10 00:00"), None, Decimal("5.00")),
+        (4, "venue", "GB", ts("2024-03-09 00:00"), None, Decimal("10.00")),
+        (5, "music", "GB", ts("2023-06-01 00:00"), None, Decimal("30.00")),
+    ]
+
+
+def test_supplier_mrr_changes_classify_like_the_spec(db: str) -> None:
+    with as_reader(db) as conn:
+        got = rows(
+            conn,
+            "SELECT * FROM execmetrics.grafana_supplier_mrr_changes(%s, %s) ORDER BY 1",
+            START,
+            END,
+        )
+        # Bounds are instants: at the exact instant of a change the new MRR counts.
+        at_change = rows(
+            conn,
+            "SELECT supplier_id, movement FROM execmetrics.grafana_supplier_mrr_changes(%s, %s)",
+            START,
+            ts("2024-03-01 00:00"),
+        )
+        empty = rows(
+            conn,
+            "SELECT * FROM execmetrics.grafana_supplier_mrr_changes(%s, %s)",
+            END,
+            START,
+        )
+    d = Decimal
+    assert got == [
+        (1, "venue", "GB", "contraction", d("30.00"), d("10.00"), d("-20.00")),
+        (2, "photography", "FR", "churn", d("17.00"), d("0.00"), d("-17.00")),
+        (3, "florist", "unknown", "reactivation", d("0.00"), d("5.00"), d("5.00")),
+        (4, "venue", "GB", "new", d("0.00"), d("10.00"), d("10.00")),
+    ]
+    assert at_change == [(1, "contraction")]
+    assert empty == []
+
+
+def test_invitations_and_top_inviters(db: str) -> None:
+    with as_reader(db) as conn:
+        invitations = rows(
+            conn, "SELECT * FROM execmetrics.grafana_invitations ORDER BY invitation_id"
+        )
+        top = rows(conn, "SELECT * FROM execmetrics.grafana_top_inviters(%s, %s)", START, END)
+        first = rows(conn, "SELECT * FROM execmetrics.grafana_top_inviters(%s, %s, 1)", START, END)
+        # T = 20 March: supplier 2's invitation of 5 March is accepted by then.
+        later = rows(
+            conn,
+            "SELECT supplier_id, invitations_sent, invitations_accepted"
+            " FROM execmetrics.grafana_top_inviters(%s, %s)",
+            START,
+            ts("2024-03-20 00:00"),
+        )
+    assert invitations == [
+        (1, 1, "venue", "GB", "email", ts("2024-03-01 00:00"), ts("2024-03-02 00:00")),
+        (2, 1, "venue", "GB", "email", ts("2024-03-02 00:00"), None),
+        (3, 1, "venue", "GB", "unknown", ts("2024-03-03 00:00"), None),  # accepted before sent
+        (4, 2, "photography", "FR", "whatsapp", ts("2024-03-05 00:00"), ts("2024-03-20 00:00")),
+        (5, 2, "photography", "FR", "whatsapp", ts("2024-02-01 00:00"), ts("2024-03-06 00:00")),
+    ]
+    assert top == [
+        (1, 1, "venue", "GB", 3, 1, pytest.approx(1 / 3)),
+        (2, 2, "photography", "FR", 1, 0, 0.0),
+    ]
+    assert first == top[:1]
+    assert later == [(1, 3, 1), (2, 1, 1)]
+
+
+def test_recent_signups(db: str) -> None:
+    with as_reader(db) as conn:
+        got = rows(
+            conn,
+            "SELECT * FROM execmetrics.grafana_recent_signups ORDER BY created_at, user_type",
+        )
+    assert got == [
+        ("supplier", 1, "venue", "GB", ts("2023-01-01 00:00"), None),
+        ("supplier", 2, "photography", "FR", ts("2023-01-02 00:00"), None),
+        ("supplier", 3, "florist", "unknown", ts("2023-01-03 00:00"), None),
+        ("supplier", 5, "music", "GB", ts("2023-05-01 00:00"), None),
+        ("supplier", 4, "venue", "GB", ts("2024-03-01 00:00"), ts("2024-06-01 00:00")),
+        ("couple", 1, None, "GB", ts("2024-03-03 00:00"), None),
+        ("couple", 2, None, "unknown", ts("2024-03-04 00:00"), None),
+    ]
+
+
+def test_no_personal_column(db: str) -> None:
+    with psycopg.connect(db) as conn:
+        columns = rows(
+            conn,
+            """
+            SELECT table_name, column_name FROM information_schema.columns
+            WHERE table_schema = 'execmetrics' AND table_name LIKE 'grafana%%'
+            """,
+        )
+        outputs = rows(
+            conn,
+            """
+            SELECT p.proname, unnest(p.proargnames)
+            FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'execmetrics' AND p.proname LIKE 'grafana%%'
+            """,
+        )
+    assert {t for t, _ in columns} == set(VIEWS)
+    assert {f for f, _ in outputs} == set(FUNCTIONS)
+    for owner, column in columns + outputs:
+        assert not PERSONAL.search(column), f"{owner}.{column}"
+
+
+# --- the boards' SQL ----------------------------------------------------------------------------
+
+
+def test_every_board_sql_query_runs_as_the_reader(db: str) -> None:
+    queries = sql_queries()
+    assert queries
+    with as_reader(db) as conn:
+        results = {}
+        for q in queries:
+            text = expand_sql_macros(q.sql, START, END)
+            cur = conn.execute(text)  # type: ignore[call-overload]
+            names = [c.name for c in cur.description or []]
+            for n in names:
+                assert not PERSONAL.search(n), f"{q.panel_title}: column {n}"
+            if q.format == "time_series":
+                assert names[0] == "time"
+            results[q.panel_title] = cur.fetchall()
+    churned = results["Suppliers who churned or contracted in the time range"]
+    assert [(r[0], r[3], r[6]) for r in churned] == [
+        ("1", "contraction", Decimal("-20.00")),
+        ("2", "churn", Decimal("-17.00")),
+    ]
+    top = results["Top inviting suppliers in the time range"]
+    assert [(r[1], r[4], r[5], r[6]) for r in top] == [
+        ("1", 3, 1, Decimal("33.3")),
+        ("2", 1, 0, Decimal("0.0")),
+    ]
+    recent = results["Recent sign-ups"]
+    assert [(r[1], r[2], r[3]) for r in recent] == [
+        ("couple", "2", "-"),
+        ("couple", "1", "-"),
+        ("supplier", "4", "venue"),
+    ]
+    sessions = results["Sessions per day (database history)"]
+    assert sessions == [(datetime(2024, 3, 1), 2)]
+
+
+def test_expand_sql_macros() -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    end = datetime(2024, 1, 2, 12, 30, tzinfo=UTC)
+    assert expand_sql_macros(
+        "WHERE $__timeFilter(t.created_at) AND x < $__timeTo()", start, end
+    ) == (
+        "WHERE t.created_at BETWEEN '2024-01-01T00:00:00Z' AND '2024-01-02T12:30:00Z'"
+        " AND x < '2024-01-02T12:30:00Z'"
+    )
+    with pytest.raises(ValueError):
+        expand_sql_macros("$__timeGroup(t, '1d')", start, end)
+
+
+def test_another_exporter_schema(db_url: str) -> None:
+    cfg = parse_config({"exporter": {"schema": "metrics"}})
+    migrate(db_url, cfg)
+    load(db_url, cfg.source_schema, **DATA)
+    with as_reader(db_url) as conn:
+        for q in sql_queries(BuildOptions(schema="metrics")):
+            conn.execute(expand_sql_macros(q.sql, START, END))  # type: ignore[call-overload]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM metrics.settings")
+
+
+def test_mrr_changes_agree_with_the_exporter_movements(db: str) -> None:
+    """Over (M1, T] the function's per-supplier changes sum to the exported movements."""
+    from exporter.instant import month_back
+    from tests.support import evaluate
+
+    cfg = config()
+    m1 = month_back(END, cfg.reporting.zone)
+    assert m1 == START
+    ev = evaluate(db, cfg, END)
+    with as_reader(db) as conn:
+        sums = dict(
+            rows(
+                conn,
+                "SELECT movement, sum(abs(mrr_change))"
+                " FROM execmetrics.grafana_supplier_mrr_changes(%s, %s) GROUP BY movement",
+                m1,
+                END,
+            )
+        )
+    for movement in ("new", "reactivation", "expansion", "contraction", "churn"):
+        exported = ev.value("execmetrics_mrr_movement", currency="GBP", movement=movement)
+        assert float(sums.get(movement, 0)) == pytest.approx(exported), movement
