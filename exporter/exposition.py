@@ -6,14 +6,16 @@ import gzip
 import threading
 from dataclasses import dataclass
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import CollectorRegistry
 
 from exporter.collector import StateCollector
 from exporter.config import Config
 from exporter.store import State, Store
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The classic text format, which every Prometheus 2.x parses.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 
 def render(state: State, config: Config) -> bytes:

@@ -39,7 +39,8 @@ def _money(value: float | None, currency: str) -> str:
     if value is None:
         return "–"
     symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, currency + " ")
-    return f"{symbol}{value:,.0f}"
+    # Pence matter on a small book (39.99 is not 40); whole units once it is large.
+    return f"{symbol}{value:,.2f}" if abs(value) < 1000 else f"{symbol}{value:,.0f}"
 
 
 def _pct(value: float | None, signed: bool = False) -> str:
@@ -72,7 +73,7 @@ def cards(ev: Evaluation, config: Config) -> list[Card]:
     return [
         Card(
             "mrr",
-            "Monthly recurring revenue",
+            "Recurring revenue (MRR)",
             _money(mrr, cur),
             f"{_pct(growth, signed=True)} month over month"
             if growth is not None
@@ -118,15 +119,21 @@ def _ago(when: datetime | None, now: datetime) -> str:
 
 def render_landing(state: State, config: Config, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
+    zone = config.reporting.zone
     goods = [g.good for g in state.groups.values() if g.good is not None]
     ev = merge(goods)
+
+    def local(when: datetime) -> str:
+        # Shown in the reporting time zone, as the header says.
+        return when.astimezone(zone).isoformat(timespec="seconds")
+
     groups = [
         {
             "name": g.name,
             "interval": config.groups.schedule(g.name).interval_seconds,
-            "success": g.good.finished_at.isoformat(timespec="seconds") if g.good else None,
+            "success": local(g.good.finished_at) if g.good else None,
             "ago": _ago(g.good.finished_at if g.good else None, now),
-            "evaluated_at": g.good.at.isoformat(timespec="seconds") if g.good else None,
+            "evaluated_at": local(g.good.at) if g.good else None,
             "error": g.last_run.error if g.last_run else None,
             "failures": g.failures,
         }
@@ -137,6 +144,8 @@ def render_landing(state: State, config: Config, now: datetime | None = None) ->
         groups=groups,
         ready=state.ready,
         refresh_ago=_ago(state.refresh.last_success, now),
+        refresh_interval=config.refresh.interval_seconds,
+        refresh_failures=state.refresh.failures,
         refresh_error=state.refresh.last_run.error if state.refresh.last_run else None,
         grafana_url=config.http.grafana_url,
         timezone=config.reporting.timezone,

@@ -1,0 +1,1 @@
+"""execmetrics: executive metrics of a two-sided wedding platform, for Prometheus."""
