@@ -1,0 +1,448 @@
+"""An independent, deliberately plain Python reading of SPEC §2-§4.
+
+It works on in-memory rows (the dicts of ``tests/support.py``) and returns
+``{(metric_name, labels): float}`` with ``labels`` a sorted tuple of (name, value)
+pairs, exactly the keys of ``exporter.snapshot.Evaluation``. Undefined ratios are
+absent. Money is summed in ``Decimal``; floats appear only in the result. Slow is fine:
+every number is computed straight from its SPEC sentence, nothing is shared with the
+engine (M1 and the local day start are computed here with ``zoneinfo``).
+
+Readings of the SPEC where it is silent (each told to the lead):
+
+R1  M1 whose local wall time does not exist (DST gap) or exists twice (DST overlap)
+    is read with ``fold=0``: the offset in force before the change (the earlier
+    instant of an overlap).
+R2  Revenue does not look at the suppliers table: MRR(t) = Σ contrib(s, t) over every
+    valid subscription row, whatever its supplier row says (missing, deleted).
+R3  fx for the reporting currency is 1 even when fx_rates holds rows for it.
+R4  Data-quality checks are counted independently over whole tables: a row failing two
+    checks is counted by both; nothing is filtered by T except ``timestamp_in_future``.
+R5  ``paid at some instant before M1`` means m_x(t) > 0 for some t < M1, with m_x built
+    from valid rows only (a row left out of revenue never made anybody a payer).
+R6  Active users (and active suppliers for the viral window) do not look at the
+    suppliers/couples tables: distinct ids in valid sessions, deleted or not.
+R7  signups_today counts every row created in [local day start, T], deleted since or not.
+R8  The five movement series, MRR, ARR, paying suppliers, the user counts, sent and
+    accepted, and all seven data-quality checks are always present (0 when empty).
+R9  mrr_by_plan: a plan is present when at least one valid row of it is live and out
+    of trial at T; its value is the plan's MRR(T) (0 for a free plan).
+R10 The average session duration is absent when no session qualifies.
+R11 Not in SPEC, from exporter/catalog.py QUALITY_CHECKS: subscription_invalid_interval
+    (interval_months NULL or <= 0) is counted and left out of every revenue number, like
+    the three subscription checks SPEC lists (the formula divides by interval_months).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PREFIX = "execmetrics_"
+MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
+ACTIVE_WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+FUTURE_TOLERANCE = timedelta(minutes=5)
+QUALITY_CHECKS = (
+    "subscription_negative_amount",
+    "subscription_missing_fx_rate",
+    "subscription_ended_before_started",
+    "subscription_invalid_interval",
+    "session_user_not_exactly_one",
+    "session_nonpositive_duration",
+    "invitation_accepted_before_sent",
+    "timestamp_in_future",
+)
+
+Labels = tuple[tuple[str, str], ...]
+Key = tuple[str, Labels]
+Row = Mapping[str, Any]
+
+
+def key(name: str, **labels: str) -> Key:
+    return (PREFIX + name, tuple(sorted(labels.items())))
+
+
+# --------------------------------------------------------------------------- time (SPEC §2)
+
+
+def m1_of(t: datetime, tz: str) -> datetime:
+    """T minus one calendar month in ``tz``: same wall time, day clipped (reading R1)."""
+    zone = ZoneInfo(tz)
+    wall = t.astimezone(zone)
+    if wall.month == 1:
+        year, month = wall.year - 1, 12
+    else:
+        year, month = wall.year, wall.month - 1
+    last_day = calendar.monthrange(year, month)[1]
+    day = wall.day if wall.day <= last_day else last_day
+    back = datetime(
+        year, month, day, wall.hour, wall.minute, wall.second, wall.microsecond, tzinfo=zone, fold=0
+    )
+    return back.astimezone(UTC)
+
+
+def day_start_of(t: datetime, tz: str) -> datetime:
+    """The first instant of T's calendar day in ``tz``."""
+    zone = ZoneInfo(tz)
+    wall = t.astimezone(zone)
+    return datetime(wall.year, wall.month, wall.day, tzinfo=zone).astimezone(UTC)
+
+
+def local_date(t: datetime, tz: str) -> date:
+    return t.astimezone(ZoneInfo(tz)).date()
+
+
+_WINDOW = re.compile(r"^([1-9][0-9]*)([hdw])$")
+
+
+def window_delta(text: str) -> timedelta:
+    m = _WINDOW.match(text)
+    if m is None:
+        raise ValueError(f"bad window {text!r}")
+    n, unit = int(m[1]), m[2]
+    return {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}[unit]
+
+
+def in_window(x: datetime | None, t: datetime, length: timedelta) -> bool:
+    """SPEC §2: "in the last w" means T - w < x <= T."""
+    return x is not None and t - length < x <= t
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    timezone: str = "UTC"
+    currency: str = "GBP"
+    viral_window: str = "30d"
+    session_cap: int = 14400
+    engagement_window: str = "7d"
+
+
+def settings_of(cfg: Any) -> Settings:
+    """Read the few settings the definitions use from an ``exporter.config.Config``."""
+    return Settings(
+        timezone=cfg.reporting.timezone,
+        currency=cfg.reporting.currency,
+        viral_window=str(cfg.viral.window),
+        session_cap=int(cfg.engagement.session_cap),
+        engagement_window=str(cfg.engagement.window),
+    )
+
+
+# --------------------------------------------------------------------------- revenue
+
+
+class Revenue:
+    """SPEC §3 revenue definitions over subscription rows."""
+
+    def __init__(self, settings: Settings, subscriptions: Iterable[Row], fx_rates: Iterable[Row]):
+        self.s = settings
+        self.rates = [dict(r) for r in fx_rates]
+        self.all_rows = [dict(r) for r in subscriptions]
+        # Rows that survive the data-quality table: every revenue number uses only these.
+        self.rows: list[tuple[dict[str, Any], Decimal]] = []
+        for row in self.all_rows:
+            fx = self.fx(row)
+            if (
+                row["amount_minor"] < 0
+                or fx is None
+                or self.ended_before_started(row)
+                or self.invalid_interval(row)
+            ):
+                continue
+            self.rows.append((row, fx))
+        self.suppliers = sorted({row["supplier_id"] for row, _ in self.rows})
+
+    @staticmethod
+    def ended_before_started(row: Row) -> bool:
+        return row["ended_at"] is not None and row["ended_at"] < row["started_at"]
+
+    @staticmethod
+    def invalid_interval(row: Row) -> bool:
+        """R11: interval_months NULL or <= 0 (the catalog's extra check) is left out."""
+        return row["interval_months"] is None or row["interval_months"] <= 0
+
+    def fx(self, row: Row) -> Decimal | None:
+        """Rate with the latest valid_from on or before the local start date (R3: 1 at home)."""
+        currency = row["currency"].strip()
+        if currency == self.s.currency:
+            return Decimal(1)
+        start_date = local_date(row["started_at"], self.s.timezone)
+        best: Row | None = None
+        for r in self.rates:
+            if r["currency"].strip() != currency or r["valid_from"] > start_date:
+                continue
+            if best is None or r["valid_from"] > best["valid_from"]:
+                best = r
+        return None if best is None else Decimal(str(best["rate"]))
+
+    @staticmethod
+    def live(row: Row, t: datetime) -> bool:
+        started = row["started_at"] <= t
+        not_ended = row["ended_at"] is None or t < row["ended_at"]
+        out_of_trial = row["trial_ends_at"] is None or row["trial_ends_at"] <= t
+        return started and not_ended and out_of_trial
+
+    def contrib(self, row: Row, fx: Decimal, t: datetime) -> Decimal:
+        if not self.live(row, t):
+            return Decimal(0)
+        return Decimal(row["amount_minor"]) / Decimal(row["interval_months"]) / 100 * fx
+
+    def mrr(self, t: datetime) -> Decimal:
+        return sum((self.contrib(row, fx, t) for row, fx in self.rows), Decimal(0))
+
+    def m(self, supplier_id: Any, t: datetime) -> Decimal:
+        return sum(
+            (
+                self.contrib(row, fx, t)
+                for row, fx in self.rows
+                if row["supplier_id"] == supplier_id
+            ),
+            Decimal(0),
+        )
+
+    def paid_before(self, supplier_id: Any, m1: datetime) -> bool:
+        """m_x(t) > 0 for some t < M1 (R5).
+
+        m_x is a right-continuous step function whose steps are at the rows' started_at,
+        trial_ends_at and ended_at, so it is enough to look at each step before M1.
+        """
+        steps: set[datetime] = set()
+        for row, _ in self.rows:
+            if row["supplier_id"] != supplier_id:
+                continue
+            for col in ("started_at", "trial_ends_at", "ended_at"):
+                if row[col] is not None and row[col] < m1:
+                    steps.add(row[col])
+        return any(self.m(supplier_id, step) > 0 for step in steps)
+
+    def by_plan(self, t: datetime) -> dict[str, Decimal]:
+        plans: dict[str, Decimal] = {}
+        for row, fx in self.rows:
+            if self.live(row, t):
+                plans[row["plan"]] = plans.get(row["plan"], Decimal(0)) + self.contrib(row, fx, t)
+        return plans
+
+
+def revenue_metrics(
+    settings: Settings, t: datetime, subscriptions: Iterable[Row], fx_rates: Iterable[Row]
+) -> dict[Key, float]:
+    cur = settings.currency
+    rev = Revenue(settings, subscriptions, fx_rates)
+    m1 = m1_of(t, settings.timezone)
+    out: dict[Key, float] = {}
+
+    mrr_t = rev.mrr(t)
+    mrr_m1 = rev.mrr(m1)
+    out[key("mrr", currency=cur)] = float(mrr_t)
+    out[key("arr", currency=cur)] = float(12 * mrr_t)
+
+    moves = dict.fromkeys(MOVEMENTS, Decimal(0))
+    paying_m1: list[Any] = []
+    paying_t: list[Any] = []
+    retained = Decimal(0)
+    for x in rev.suppliers:
+        s, e = rev.m(x, m1), rev.m(x, t)
+        if s > 0:
+            paying_m1.append(x)
+            retained += e
+        if e > 0:
+            paying_t.append(x)
+        if s == 0 and e > 0:
+            moves["reactivation" if rev.paid_before(x, m1) else "new"] += e
+        elif 0 < s < e:
+            moves["expansion"] += e - s
+        elif 0 < e < s:
+            moves["contraction"] += s - e
+        elif s > 0 and e == 0:
+            moves["churn"] += s
+    for kind, amount in moves.items():
+        out[key("mrr_movement", currency=cur, movement=kind)] = float(amount)
+
+    if mrr_m1 != 0:
+        out[key("mrr_growth_ratio")] = float((mrr_t - mrr_m1) / mrr_m1)
+        out[key("revenue_churn_ratio")] = float((moves["churn"] + moves["contraction"]) / mrr_m1)
+        out[key("net_revenue_retention_ratio")] = float(retained / mrr_m1)
+    if paying_m1:
+        churned = [x for x in paying_m1 if rev.m(x, t) == 0]
+        out[key("customer_churn_ratio")] = len(churned) / len(paying_m1)
+
+    out[key("paying_suppliers")] = float(len(paying_t))
+    if paying_t:
+        out[key("arpa", currency=cur)] = float(mrr_t / len(paying_t))
+
+    for plan, amount in rev.by_plan(t).items():
+        out[key("mrr_by_plan", currency=cur, plan=plan)] = float(amount)
+    return out
+
+
+# --------------------------------------------------------------------------- users
+
+
+def exactly_one_user(s: Row) -> bool:
+    return (s["supplier_id"] is None) != (s["couple_id"] is None)
+
+
+def active_ids(sessions: Iterable[Row], user_type: str, t: datetime, length: timedelta) -> set:
+    column = "supplier_id" if user_type == "supplier" else "couple_id"
+    return {
+        s[column]
+        for s in sessions
+        if exactly_one_user(s) and s[column] is not None and in_window(s["created_at"], t, length)
+    }
+
+
+def user_metrics(
+    settings: Settings,
+    t: datetime,
+    suppliers: Iterable[Row],
+    couples: Iterable[Row],
+    sessions: Iterable[Row],
+) -> dict[Key, float]:
+    out: dict[Key, float] = {}
+    day_start = day_start_of(t, settings.timezone)
+    sessions = list(sessions)
+    for user_type, rows in (("supplier", list(suppliers)), ("couple", list(couples))):
+        total = [
+            r
+            for r in rows
+            if r["created_at"] <= t and (r["deleted_at"] is None or r["deleted_at"] > t)
+        ]
+        out[key("users_total", user_type=user_type)] = float(len(total))
+        today = [r for r in rows if day_start <= r["created_at"] <= t]
+        out[key("signups_today", user_type=user_type)] = float(len(today))
+        for label, length in ACTIVE_WINDOWS.items():
+            n = len(active_ids(sessions, user_type, t, length))
+            out[key("active_users", user_type=user_type, window=label)] = float(n)
+    return out
+
+
+# --------------------------------------------------------------------------- viral
+
+
+def viral_metrics(
+    settings: Settings, t: datetime, invitations: Iterable[Row], sessions: Iterable[Row]
+) -> dict[Key, float]:
+    label = settings.viral_window
+    length = window_delta(label)
+    sent = [i for i in invitations if in_window(i["sent_at"], t, length)]
+    accepted = [
+        i for i in sent if i["accepted_at"] is not None and i["sent_at"] <= i["accepted_at"] <= t
+    ]
+    active = len(active_ids(sessions, "supplier", t, length))
+    out: dict[Key, float] = {
+        key("invitations_sent", window=label): float(len(sent)),
+        key("invitations_accepted", window=label): float(len(accepted)),
+    }
+    if active:
+        out[key("invites_per_supplier", window=label)] = len(sent) / active
+        # K = accepted / active; when nothing was sent that is 0 / active = 0.
+        out[key("viral_coefficient", window=label)] = len(accepted) / active
+    if sent:
+        out[key("invitation_conversion_ratio", window=label)] = len(accepted) / len(sent)
+    return out
+
+
+# --------------------------------------------------------------------------- engagement
+
+
+def engagement_metrics(
+    settings: Settings, t: datetime, sessions: Iterable[Row]
+) -> dict[Key, float]:
+    length = window_delta(settings.engagement_window)
+    capped = [
+        min(s["session_duration"], settings.session_cap)
+        for s in sessions
+        if exactly_one_user(s)
+        and in_window(s["created_at"], t, length)
+        and s["session_duration"] is not None
+        and s["session_duration"] > 0
+    ]
+    if not capped:
+        return {}
+    return {key("session_duration_average_seconds"): sum(capped) / len(capped)}
+
+
+# --------------------------------------------------------------------------- data quality
+
+
+def quality_metrics(
+    settings: Settings,
+    t: datetime,
+    suppliers: Iterable[Row],
+    couples: Iterable[Row],
+    subscriptions: Iterable[Row],
+    fx_rates: Iterable[Row],
+    sessions: Iterable[Row],
+    invitations: Iterable[Row],
+) -> dict[Key, float]:
+    subscriptions, sessions, invitations = list(subscriptions), list(sessions), list(invitations)
+    rev = Revenue(settings, [], fx_rates)
+    limit = t + FUTURE_TOLERANCE
+    future = sum(1 for r in suppliers if r["created_at"] > limit)
+    future += sum(1 for r in couples if r["created_at"] > limit)
+    future += sum(1 for s in sessions if s["created_at"] > limit)
+    future += sum(1 for i in invitations if i["sent_at"] > limit)
+    counts = {
+        "subscription_negative_amount": sum(1 for r in subscriptions if r["amount_minor"] < 0),
+        "subscription_missing_fx_rate": sum(1 for r in subscriptions if rev.fx(r) is None),
+        "subscription_ended_before_started": sum(
+            1 for r in subscriptions if Revenue.ended_before_started(r)
+        ),
+        "subscription_invalid_interval": sum(
+            1 for r in subscriptions if Revenue.invalid_interval(r)
+        ),
+        "session_user_not_exactly_one": sum(1 for s in sessions if not exactly_one_user(s)),
+        "session_nonpositive_duration": sum(
+            1 for s in sessions if s["session_duration"] is not None and s["session_duration"] <= 0
+        ),
+        "invitation_accepted_before_sent": sum(
+            1
+            for i in invitations
+            if i["accepted_at"] is not None and i["accepted_at"] < i["sent_at"]
+        ),
+        "timestamp_in_future": future,
+    }
+    assert tuple(counts) == QUALITY_CHECKS
+    return {key("data_quality_issues", check=c): float(n) for c, n in counts.items()}
+
+
+# --------------------------------------------------------------------------- everything
+
+
+def compute(
+    settings: Settings,
+    t: datetime,
+    *,
+    suppliers: Iterable[Row] = (),
+    couples: Iterable[Row] = (),
+    subscriptions: Iterable[Row] = (),
+    fx_rates: Iterable[Row] = (),
+    user_sessions: Iterable[Row] = (),
+    invitations: Iterable[Row] = (),
+) -> dict[Key, float]:
+    """Every SPEC §4 contract series at instant ``t``."""
+    if t.tzinfo is None:
+        raise ValueError("t must carry a time zone")
+    t = t.astimezone(UTC)
+    suppliers, couples = list(suppliers), list(couples)
+    subscriptions, fx_rates = list(subscriptions), list(fx_rates)
+    user_sessions, invitations = list(user_sessions), list(invitations)
+    out: dict[Key, float] = {}
+    out.update(revenue_metrics(settings, t, subscriptions, fx_rates))
+    out.update(user_metrics(settings, t, suppliers, couples, user_sessions))
+    out.update(viral_metrics(settings, t, invitations, user_sessions))
+    out.update(engagement_metrics(settings, t, user_sessions))
+    out.update(
+        quality_metrics(
+            settings, t, suppliers, couples, subscriptions, fx_rates, user_sessions, invitations
+        )
+    )
+    return out

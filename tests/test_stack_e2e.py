@@ -1,0 +1,483 @@
+"""The whole stack end to end, without Grafana (issue 3).
+
+Two databases get the same ``small`` seed: in "high" the viral coefficient K stays above
+1, in "low" half of the recent acceptances are removed so K is clearly below 1. A real
+``execmetrics serve`` runs on each, a real Prometheus (Debian's package) scrapes both
+with the repository's recording and alerting rules, and then, through Prometheus's HTTP
+API:
+
+- every PromQL query of every panel and every variable query of every board returns a
+  non-empty result (Grafana variables replaced by the sample values of
+  ``exporter.dashboards``);
+- every recording rule evaluates (health "ok") to a non-empty result, every alerting
+  rule evaluates with health "ok";
+- ViralCoefficientBelowTarget is pending (or firing) for ``dataset="low"`` and absent for
+  ``dataset="high"``, and no other alert is active on this healthy stack.
+
+Last, every SQL query of the boards' PostgreSQL panels runs as ``grafana_reader`` on the
+"high" database over each board's default time range (90 days, within the seeded year)
+and returns rows.
+
+Failures are collected and reported together, one line per board, panel and query.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from exporter.dashboards import (
+    build_all,
+    expand_sql_macros,
+    promql_queries,
+    sample_values,
+    sql_queries,
+    substitute,
+    variable_queries,
+)
+from exporter.dashboards.common import ALL_VALUE
+from tests.conftest import require_tool
+from tests.stack import (
+    PrometheusAPI,
+    console_script,
+    environ,
+    free_port,
+    go_time,
+    run_all_checked,
+    run_checked,
+    running,
+    sample,
+)
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+RULE_FILES = sorted((ROOT / "provisioning" / "prometheus" / "rules").glob("*.yml"))
+
+DATASETS = ("high", "low")
+GROUP_INTERVAL_SECONDS = 2
+EXPORTER_CONFIG = {
+    "groups": {
+        name: {"interval_seconds": GROUP_INTERVAL_SECONDS}
+        for name in ("revenue", "users", "viral", "engagement", "quality")
+    },
+    "refresh": {"interval_seconds": 5},
+}
+VIRAL_WINDOW = 'window="30d"'
+
+# Grafana's interval variables, as small durations: the queries are instant queries
+# over a stack whose history is a few seconds long.
+INTERVALS = {
+    "__range": "1m",
+    "__range_s": "60",
+    "__range_ms": "60000",
+    "__interval": "15s",
+    "__interval_ms": "15000",
+    "__rate_interval": "1m",
+}
+# Longer than the history this test builds: a query reading that far back may be empty.
+HISTORY = timedelta(minutes=1)
+_OFFSET = re.compile(r"\boffset\s+(-?)((?:\d+(?:ms|[smhdwy]))+)")
+_DURATION_PART = re.compile(r"(\d+)(ms|[smhdwy])")
+_UNIT = {
+    "ms": 0.001,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 7 * 86400,
+    "y": 365 * 86400,
+}
+
+_RELATIVE = re.compile(r"^now-(\d+)([mhdw])$")
+DAY = timedelta(days=1)
+_GRAFANA_UNIT = {
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+
+# Remove the acceptance of every other invitation sent in the last 60 days: K halves.
+LOW_UPDATE = """
+UPDATE invitations SET accepted_at = NULL, couple_id = NULL
+WHERE sent_at > %(end)s - interval '60 days' AND id %% 2 = 0
+"""
+# Accept the oldest unaccepted invitations of the last 25 days, an hour after sending.
+ACCEPT_MORE = """
+UPDATE invitations SET accepted_at = sent_at + interval '1 hour'
+WHERE id IN (
+    SELECT id FROM invitations
+    WHERE accepted_at IS NULL
+      AND sent_at > %(end)s - interval '25 days'
+      AND sent_at <= %(end)s - interval '1 hour'
+    ORDER BY id
+    LIMIT %(n)s
+)
+"""
+
+# SQL panels whose tables must list rows over the boards' default range (every SQL panel is
+# checked for rows; these are named so a renamed panel fails loudly).
+REQUIRED_SQL_PANELS = (
+    "Suppliers who churned or contracted in the time range",
+    "Top inviting suppliers in the time range",
+    "Recent sign-ups",
+)
+
+
+def _seconds(duration: str) -> float:
+    return sum(int(n) * _UNIT[u] for n, u in _DURATION_PART.findall(duration))
+
+
+def long_offsets(expr: str) -> list[str]:
+    """The ``offset`` durations in ``expr`` that reach back beyond the test's history."""
+    return [m[2] for m in _OFFSET.finditer(expr) if not m[1] and _seconds(m[2]) > HISTORY.seconds]
+
+
+def _one_line(expr: str) -> str:
+    return " ".join(expr.split())
+
+
+def _collect(execmetrics: str, config: Path, url: str) -> str:
+    return run_checked(
+        [execmetrics, "--config", str(config), "collect"],
+        environ(EXECMETRICS_DATABASE_URL=url),
+    )
+
+
+def _viral_coefficient(exposition: str) -> float:
+    return sample(exposition, "execmetrics_viral_coefficient", VIRAL_WINDOW)
+
+
+def _raise_viral_coefficient(url: str, exposition: str, end: datetime, target: float) -> None:
+    """Accept enough recent invitations that K over the window reaches ``target``."""
+    accepted = sample(exposition, "execmetrics_invitations_accepted", VIRAL_WINDOW)
+    sent = sample(exposition, "execmetrics_invitations_sent", VIRAL_WINDOW)
+    per_supplier = sample(exposition, "execmetrics_invites_per_supplier", VIRAL_WINDOW)
+    active = sent / per_supplier
+    missing = math.ceil(target * active - accepted)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ACCEPT_MORE, {"end": end, "n": missing})
+
+
+def default_time_ranges(now: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """Board uid -> the board's default time range (``now-<n><unit>`` to ``now``) at now.
+
+    The SQL panels are run over the range a user sees on opening the board; it lies
+    within the seeded year, as the per-supplier MRR changes need MRR at its start.
+    """
+    found = {}
+    for text in build_all().values():
+        board = json.loads(text)
+        m = _RELATIVE.match(board["time"]["from"])
+        assert m is not None and board["time"]["to"] == "now", board["time"]
+        found[board["uid"]] = (now - int(m[1]) * _GRAFANA_UNIT[m[2]], now)
+    return found
+
+
+def _is_empty(data: dict[str, object]) -> bool:
+    # A scalar or string result always holds a value; vectors and matrices may be empty.
+    return data["resultType"] in ("vector", "matrix") and not data["result"]
+
+
+def _datasets(api: PrometheusAPI, expr: str) -> set[str]:
+    return {s["metric"].get("dataset", "") for s in api.vector(expr)}
+
+
+def test_every_board_query_rule_and_alert_on_a_real_prometheus(
+    make_database: Callable[[], str], tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    prometheus = require_tool("prometheus")
+    promtool = require_tool("promtool")
+    execmetrics = console_script("execmetrics")
+
+    # ---- two seeded databases -------------------------------------------------------------
+    config = tmp_path / "execmetrics.yml"
+    config.write_text(yaml.safe_dump(EXPORTER_CONFIG))
+    urls = {name: make_database() for name in DATASETS}
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    for step in (
+        ["migrate"],
+        ["seed", "--scale", "small", "--end", end.isoformat(), "--no-progress"],
+    ):
+        run_all_checked(
+            [
+                ([execmetrics, "--config", str(config), *step], environ(EXECMETRICS_DATABASE_URL=u))
+                for u in urls.values()
+            ]
+        )
+
+    high = _collect(execmetrics, config, urls["high"])
+    if _viral_coefficient(high) <= 1.0:
+        _raise_viral_coefficient(urls["high"], high, end, target=1.2)
+        high = _collect(execmetrics, config, urls["high"])
+    k_high = _viral_coefficient(high)
+    assert k_high > 1.0, f"K of the high dataset is {k_high}, not above 1"
+
+    with psycopg.connect(urls["low"], autocommit=True) as conn:
+        conn.execute(LOW_UPDATE, {"end": end})
+    k_low = _viral_coefficient(_collect(execmetrics, config, urls["low"]))
+    assert k_low < 0.9, f"K of the low dataset is {k_low}, not clearly below 1"
+
+    with ExitStack() as stack:
+        # ---- two exporters ---------------------------------------------------------------
+        exporters = {}
+        for name, url in urls.items():
+            port = free_port()
+            exporters[name] = stack.enter_context(
+                running(
+                    f"execmetrics serve ({name})",
+                    [
+                        execmetrics,
+                        "--config",
+                        str(config),
+                        "serve",
+                        "--listen",
+                        f"127.0.0.1:{port}",
+                    ],
+                    f"http://127.0.0.1:{port}",
+                    tmp_path / f"exporter-{name}.log",
+                    env=environ(EXECMETRICS_DATABASE_URL=url),
+                )
+            )
+
+        # ---- Prometheus ------------------------------------------------------------------
+        prom_config = tmp_path / "prometheus.yml"
+        prom_config.write_text(
+            yaml.safe_dump(
+                {
+                    "global": {
+                        "scrape_interval": "1s",
+                        "scrape_timeout": "1s",
+                        "evaluation_interval": "1s",
+                    },
+                    "rule_files": [str(p) for p in RULE_FILES],
+                    "scrape_configs": [
+                        {
+                            "job_name": "execmetrics",
+                            "static_configs": [
+                                {
+                                    "targets": [exporter.base_url.removeprefix("http://")],
+                                    "labels": {"dataset": name},
+                                }
+                                for name, exporter in exporters.items()
+                            ],
+                        }
+                    ],
+                },
+                sort_keys=False,
+            )
+        )
+        check = subprocess.run(
+            [promtool, "check", "config", str(prom_config)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert check.returncode == 0, f"promtool check config:\n{check.stdout}{check.stderr}"
+
+        port = free_port()
+        server = stack.enter_context(
+            running(
+                "prometheus",
+                [
+                    prometheus,
+                    f"--config.file={prom_config}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                ],
+                f"http://127.0.0.1:{port}",
+                tmp_path / "prometheus.log",
+            )
+        )
+        api = PrometheusAPI(server.base_url)
+        stack.callback(api.close)
+
+        # ---- wait: both targets up and scraped, then a rule evaluation after that ---------
+        deadline = time.monotonic() + 60
+        both = set(DATASETS)
+        try:
+            api.wait_for(
+                "up == 1 for both exporters",
+                lambda: _datasets(api, 'up{job="execmetrics"} == 1') == both,
+                deadline,
+            )
+            api.wait_for(
+                "metrics of both exporters",
+                lambda: (
+                    _datasets(api, "count by (dataset) (execmetrics_viral_coefficient)") == both
+                ),
+                deadline,
+            )
+            scraped = datetime.now(UTC)
+
+            def evaluated() -> bool:
+                groups = api.rule_groups()
+                return bool(groups) and all(
+                    go_time(g["lastEvaluation"]) > scraped
+                    and all(r["health"] != "unknown" for r in g["rules"])
+                    for g in groups
+                )
+
+            api.wait_for("every rule group evaluated after both scrapes", evaluated, deadline)
+            api.wait_for(
+                "a value of the recording rule execmetrics:stickiness:ratio",
+                lambda: bool(api.vector("execmetrics:stickiness:ratio")),
+                deadline,
+            )
+        except TimeoutError as exc:
+            logs = "\n\n".join(s.describe() for s in [*exporters.values(), server])
+            pytest.fail(f"{exc}\n\n{logs}")
+
+        failures: list[str] = []
+        notes: list[str] = []
+
+        # ---- every panel's PromQL ----------------------------------------------------------
+        panels = promql_queries()
+        for q in panels:
+            where = f"{q.board_uid} | {q.panel_title} [{q.ref_id}] | {_one_line(q.expr)}"
+            try:
+                expr = substitute(q.expr, INTERVALS)
+                where = f"{q.board_uid} | {q.panel_title} [{q.ref_id}] | {_one_line(expr)}"
+                data = api.query(expr)
+            except Exception as exc:
+                failures.append(f"panel {where} | error: {type(exc).__name__}: {exc}")
+                continue
+            if _is_empty(data):
+                offsets = long_offsets(expr)
+                if offsets:
+                    notes.append(f"panel {where} | empty, offset {', '.join(offsets)} > history")
+                else:
+                    failures.append(f"panel {where} | empty result")
+
+        # ---- every variable query ----------------------------------------------------------
+        variables = variable_queries()
+        samples_of = sample_values()
+        for v in variables:
+            where = f"{v.board_uid} | variable ${v.name} | {v.query}"
+            try:
+                match = substitute(v.match, INTERVALS)
+                where = f"{where} (match[]={match})"
+                values = api.label_values(v.label, match)
+            except Exception as exc:
+                failures.append(f"variable {where} | error: {type(exc).__name__}: {exc}")
+                continue
+            if not values:
+                failures.append(f"variable {where} | no values")
+            elif (
+                samples_of.get(v.name, ALL_VALUE) != ALL_VALUE and samples_of[v.name] not in values
+            ):
+                # The value substituted into the panels' queries must be one the variable
+                # offers (multi-value variables use the "All" regex instead).
+                failures.append(
+                    f"variable {where} | the sample value {samples_of[v.name]!r} used for "
+                    f"the panels is not among {values}"
+                )
+
+        # ---- every rule --------------------------------------------------------------------
+        recording = alerting = 0
+        for group in api.rule_groups():
+            for rule in group["rules"]:
+                where = f"{group['file']} | {group['name']} | {rule['name']}"
+                if rule["health"] != "ok":
+                    failures.append(
+                        f"rule {where} | health {rule['health']}: {rule.get('lastError')}"
+                    )
+                for offset in long_offsets(rule["query"]):
+                    notes.append(
+                        f"rule {where} | reads offset {offset}: it cannot become true "
+                        "within this test's history"
+                    )
+                if rule["type"] == "recording":
+                    recording += 1
+                    if not api.vector(rule["name"]):
+                        failures.append(f"recording rule {where} | empty result")
+                else:
+                    alerting += 1
+
+        # ---- the viral alert ---------------------------------------------------------------
+        alert_cases = 0
+        active = api.alerts()
+        viral = [a for a in active if a["labels"]["alertname"] == "ViralCoefficientBelowTarget"]
+        by_dataset = {
+            name: [a for a in viral if a["labels"].get("dataset") == name] for name in DATASETS
+        }
+        alert_cases += 1
+        low_states = sorted(a["state"] for a in by_dataset["low"])
+        if not low_states or not set(low_states) <= {"pending", "firing"}:
+            failures.append(
+                f'alert ViralCoefficientBelowTarget{{dataset="low"}} (K={k_low:.3f}) | '
+                f"expected pending or firing, got {low_states or 'no alert'}"
+            )
+        alert_cases += 1
+        if by_dataset["high"]:
+            failures.append(
+                f'alert ViralCoefficientBelowTarget{{dataset="high"}} (K={k_high:.3f}) | '
+                f"expected none, got {[a['state'] for a in by_dataset['high']]}"
+            )
+        alert_cases += 1
+        others = [
+            f"{a['labels']['alertname']}{{dataset={a['labels'].get('dataset')!r}}} {a['state']}"
+            for a in active
+            if a not in viral
+        ]
+        if others:
+            failures.append(f"alerts on a healthy stack | expected none, got {others}")
+
+        # ---- the SQL panels, as grafana_reader ---------------------------------------------
+        with psycopg.connect(urls["high"], autocommit=True) as conn:
+            api.wait_for(
+                "the exporter's first refresh of daily_metrics",
+                lambda: (
+                    conn.execute("SELECT count(*) FROM execmetrics.daily_metrics").fetchone()
+                    != (0,)
+                ),
+                time.monotonic() + 20,
+            )
+        now = datetime.now(UTC)
+        ranges = default_time_ranges(now)
+        sql_panels = sql_queries()
+        titles = {q.panel_title for q in sql_panels}
+        for title in REQUIRED_SQL_PANELS:
+            if title not in titles:
+                failures.append(f"SQL panel {title!r} | not on any board")
+        for q in sql_panels:
+            where = f"{q.board_uid} | {q.panel_title} | {_one_line(q.sql)}"
+            try:
+                text = expand_sql_macros(q.sql, *ranges.get(q.board_uid, (now - 90 * DAY, now)))
+                where = f"{q.board_uid} | {q.panel_title} | {_one_line(text)}"
+                with psycopg.connect(urls["high"]) as conn:
+                    conn.execute("SET ROLE grafana_reader")
+                    rows = conn.execute(text).fetchall()
+                    conn.rollback()
+            except (psycopg.Error, ValueError) as exc:
+                failures.append(f"SQL {where} | error: {type(exc).__name__}: {exc}".strip())
+                continue
+            if not rows:
+                failures.append(f"SQL {where} | no rows")
+
+        seconds = time.monotonic() - started
+        print(
+            f"\nstack e2e: {len(panels)} panel queries "
+            f"({len({q.expr for q in panels})} distinct), "
+            f"{len(variables)} variable queries, {recording} recording rules, "
+            f"{alerting} alerting rules, {alert_cases} alert cases, "
+            f"{len(sql_panels)} SQL panel queries; K high {k_high:.3f}, low {k_low:.3f}; "
+            f"{len(failures)} failures; {seconds:.0f}s"
+        )
+        for note in notes:
+            print(f"note: {note}")
+
+        assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures)
