@@ -1,43 +1,49 @@
--- Per supplier category (top_n by suppliers existing at T, the rest as 'other'):
+-- Per supplier category (the top_n categories by suppliers existing at T keep their
+-- name, the rest are 'other', a missing category or supplier row is 'unknown'):
 -- distinct suppliers active in each window, and suppliers signed up today.
-WITH categories AS (
+-- Summed over categories, the actives equal execmetrics_active_users{user_type="supplier"}.
+WITH ranked AS (
+    SELECT coalesce(category, 'unknown') AS category,
+           row_number() OVER (ORDER BY count(*) DESC, coalesce(category, 'unknown')) AS rank
+    FROM suppliers
+    WHERE created_at <= %(t)s AND (deleted_at IS NULL OR deleted_at > %(t)s)
+    GROUP BY 1
+),
+supplier_category AS (
     SELECT su.id,
-           coalesce(su.category, 'unknown') AS category,
-           su.created_at
+           su.created_at,
+           CASE WHEN r.rank <= %(top_n)s THEN r.category ELSE 'other' END AS category
     FROM suppliers AS su
+    LEFT JOIN ranked AS r ON r.category = coalesce(su.category, 'unknown')
 ),
-ranked AS (
-    SELECT category,
-           row_number() OVER (ORDER BY count(*) DESC, category) AS rank
-    FROM categories
-    WHERE created_at <= %(t)s
-    GROUP BY category
-),
-labelled AS (
-    SELECT c.id, c.created_at,
-           CASE WHEN r.rank <= %(top_n)s THEN c.category ELSE 'other' END AS category
-    FROM categories AS c
-    LEFT JOIN ranked AS r ON r.category = c.category
+last_seen AS (
+    SELECT s.user_id, max(s.created_at) AS last_seen
+    FROM valid_sessions AS s
+    WHERE s.user_type = 'supplier'
+      AND s.created_at > %(start_30d)s AND s.created_at <= %(t)s
+    GROUP BY s.user_id
 ),
 active AS (
-    SELECT l.category, s.user_id, s.created_at
-    FROM valid_sessions AS s
-    JOIN labelled AS l ON l.id = s.user_id
-    WHERE s.user_type = 'supplier' AND s.created_at > %(start_30d)s AND s.created_at <= %(t)s
+    SELECT coalesce(sc.category, 'unknown') AS category,
+           count(*) FILTER (WHERE l.last_seen > %(start_1d)s) AS active_1d,
+           count(*) FILTER (WHERE l.last_seen > %(start_7d)s) AS active_7d,
+           count(*) AS active_30d
+    FROM last_seen AS l
+    LEFT JOIN supplier_category AS sc ON sc.id = l.user_id
+    GROUP BY 1
+),
+signups AS (
+    SELECT category,
+           count(*) FILTER (WHERE created_at >= %(day_start)s) AS signups_today
+    FROM supplier_category
+    WHERE created_at <= %(t)s
+    GROUP BY 1
 )
-SELECT l.category,
-       (SELECT count(DISTINCT a.user_id) FROM active AS a
-        WHERE a.category = l.category AND a.created_at > %(start_1d)s)::double precision
-           AS active_1d,
-       (SELECT count(DISTINCT a.user_id) FROM active AS a
-        WHERE a.category = l.category AND a.created_at > %(start_7d)s)::double precision
-           AS active_7d,
-       (SELECT count(DISTINCT a.user_id) FROM active AS a
-        WHERE a.category = l.category)::double precision AS active_30d,
-       count(*) FILTER (
-           WHERE l.created_at >= %(day_start)s AND l.created_at <= %(t)s
-       )::double precision AS signups_today
-FROM labelled AS l
-WHERE l.created_at <= %(t)s
-GROUP BY l.category
-ORDER BY l.category;
+SELECT coalesce(a.category, s.category) AS category,
+       coalesce(a.active_1d, 0)::double precision AS active_1d,
+       coalesce(a.active_7d, 0)::double precision AS active_7d,
+       coalesce(a.active_30d, 0)::double precision AS active_30d,
+       coalesce(s.signups_today, 0)::double precision AS signups_today
+FROM active AS a
+FULL JOIN signups AS s ON s.category = a.category
+ORDER BY 1;
