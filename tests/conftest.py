@@ -52,29 +52,53 @@ def _with_dbname(url: str, dbname: str) -> str:
     return psycopg.conninfo.make_conninfo(url, dbname=dbname)
 
 
-@pytest.fixture
-def make_database(pg_server_url: str) -> Iterator[Callable[[], str]]:
-    """Factory of empty databases on the test server, each dropped at teardown."""
-    created: list[str] = []
+def _create_database(server_url: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+    return name
 
-    def make() -> str:
-        name = f"t_{uuid.uuid4().hex[:16]}"
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
-            )
-        created.append(name)
-        return _with_dbname(pg_server_url, name)
 
-    yield make
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        for name in created:
+def _drop_databases(server_url: str, names: list[str]) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for name in names:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
 
 
 @pytest.fixture
-def db_url(make_database: Callable[[], str]) -> str:
-    """A fresh, empty database of its own for this test."""
+def make_database(pg_server_url: str) -> Iterator[Callable[[], str]]:
+    """Factory of empty databases on the test server, each dropped at teardown."""
+    created: list[str] = []
+
+    def make() -> str:
+        created.append(_create_database(pg_server_url))
+        return _with_dbname(pg_server_url, created[-1])
+
+    yield make
+    _drop_databases(pg_server_url, created)
+
+
+@pytest.fixture(scope="module")
+def module_database(pg_server_url: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """One database for a whole module that sets ``SHARED_DATABASE = True``."""
+    if not getattr(request.module, "SHARED_DATABASE", False):
+        yield None
+        return
+    name = _create_database(pg_server_url)
+    try:
+        yield _with_dbname(pg_server_url, name)
+    finally:
+        _drop_databases(pg_server_url, [name])
+
+
+@pytest.fixture
+def db_url(make_database: Callable[[], str], module_database: str | None) -> str:
+    """An empty database for this test: its own, or (in a module that sets
+    ``SHARED_DATABASE = True``) the module's, with its source tables emptied."""
+    if module_database is not None:
+        from tests.support import emptied
+
+        return emptied(module_database)
     return make_database()

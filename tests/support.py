@@ -6,9 +6,7 @@ the database (``load``) and the pure-Python oracle (``tests/oracle.py``).
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -217,30 +215,7 @@ def source_tables_exist(url: str, schema: str = "public") -> bool:
 # One database per test module, its source tables truncated before each test: creating a
 # database costs ~0.4 s, which over ~80 hand-computed tests would break the suite's time
 # budget. Each test still runs migrate (settings follow its config) + load + evaluate.
-# A test module opts in by overriding conftest's ``db_url``:
-#
-#     @pytest.fixture(scope="module")
-#     def module_db(pg_server_url: str) -> Iterator[str]:
-#         with shared_database(pg_server_url) as url:
-#             yield url
-#
-#     @pytest.fixture
-#     def db_url(module_db: str) -> str:
-#         return emptied(module_db)
-
-
-@contextlib.contextmanager
-def shared_database(pg_server_url: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
-    try:
-        yield psycopg.conninfo.make_conninfo(pg_server_url, dbname=name)
-    finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+# A test module opts in with ``SHARED_DATABASE = True`` (see conftest's ``db_url``).
 
 
 def emptied(url: str) -> str:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from pytest import approx
 
 from tests.support import (
@@ -12,25 +9,14 @@ from tests.support import (
     SECOND,
     config,
     couple,
-    emptied,
     run,
     session,
-    shared_database,
     supplier,
     ts,
 )
 
-
-@pytest.fixture(scope="module")
-def module_db(pg_server_url: str) -> Iterator[str]:
-    """One database for this module (see tests/support.py), emptied before each test."""
-    with shared_database(pg_server_url) as url:
-        yield url
-
-
-@pytest.fixture
-def db_url(module_db: str) -> str:
-    return emptied(module_db)
+# One database for the module, its source tables emptied before each test.
+SHARED_DATABASE = True
 
 
 T = ts("2024-06-15 12:00")

@@ -8,12 +8,10 @@ source tables between examples.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,31 +20,20 @@ from tests import oracle
 from tests.support import (
     config,
     couple,
-    emptied,
     evaluate,
     invite,
     load,
     migrate,
     rate,
     session,
-    shared_database,
     sub,
     supplier,
     truncate,
     ts,
 )
 
-
-@pytest.fixture(scope="module")
-def module_db(pg_server_url: str) -> Iterator[str]:
-    """One database for this module (see tests/support.py), emptied before each test."""
-    with shared_database(pg_server_url) as url:
-        yield url
-
-
-@pytest.fixture
-def db_url(module_db: str) -> str:
-    return emptied(module_db)
+# One database for the module, its source tables emptied before each test.
+SHARED_DATABASE = True
 
 
 # T candidates (UTC): month ends, DST changes in London and New York, a year boundary,

@@ -6,8 +6,6 @@ started_at <= t < coalesce(ended_at, inf) and (trial_ends_at IS NULL OR trial_en
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pytest import approx
 
@@ -16,26 +14,15 @@ from tests.support import (
     HOUR,
     SECOND,
     config,
-    emptied,
     rate,
     run,
-    shared_database,
     sub,
     supplier,
     ts,
 )
 
-
-@pytest.fixture(scope="module")
-def module_db(pg_server_url: str) -> Iterator[str]:
-    """One database for this module (see tests/support.py), emptied before each test."""
-    with shared_database(pg_server_url) as url:
-        yield url
-
-
-@pytest.fixture
-def db_url(module_db: str) -> str:
-    return emptied(module_db)
+# One database for the module, its source tables emptied before each test.
+SHARED_DATABASE = True
 
 
 T = ts("2024-06-15 12:00")
