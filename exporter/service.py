@@ -32,6 +32,19 @@ def parse_listen(text: str) -> tuple[str, int]:
     return (m["v6"] or m["host"], int(m["port"]))
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket for the HTTP server; a refusal becomes one line."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, reuse_port=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # Accepted connections inherit this on Linux. asyncio sets it only on sockets it
+    # creates itself; without it a keep-alive scrape waits ~40 ms on delayed ACKs.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def ensure_schema(url: str, config: Config) -> MigrationResult | None:
     """Migrate when the exporter's schema is missing or behind; None when it was current."""
     with connect(url, config) as conn:
@@ -75,11 +88,7 @@ def serve(url: str, config: Config, listen: tuple[str, int] | None = None) -> No
     from exporter.scheduler import MetricScheduler
 
     host, port = listen or (config.http.listen_address, config.http.port)
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.create_server((host, port), family=family, reuse_port=False)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock = listen_socket(host, port)
     ensure_schema(url, config)
     db = Database(url, config, max_size=max(config.database.pool_max_size, len(GROUPS) + 1))
     db.open()
