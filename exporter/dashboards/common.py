@@ -28,6 +28,17 @@ from grafana_foundation_sdk.models import dashboard as models
 from grafana_foundation_sdk.models import units as grafana_units
 
 from exporter import catalog
+from exporter.sqlfiles import read_sql
+
+
+def panel_sql(name: str, schema: str) -> str:
+    """A SQL panel's query from ``sql/grafana/<name>.sql``: its leading comment dropped,
+    ``{schema}`` replaced by the exporter's schema (a plain identifier, see config)."""
+    lines = read_sql(f"grafana/{name}.sql").splitlines()
+    while lines and lines[0].startswith("--"):
+        lines.pop(0)
+    return "\n".join(lines).strip().replace("{schema}", schema)
+
 
 # --- datasources, folder, tags ---------------------------------------------------------
 

@@ -12,27 +12,12 @@ from exporter.dashboards.common import (
     SqlTable,
     Target,
     Trend,
+    panel_sql,
     sel,
     unit_for,
 )
 
 AREA = AREAS["engagement"]
-
-
-def daily_sessions_sql(schema: str) -> str:
-    return f"""SELECT day::timestamp AS "time",
-       sessions AS "sessions"
-FROM {schema}.daily_metrics
-WHERE day BETWEEN $__timeFrom()::date AND $__timeTo()::date
-ORDER BY 1"""
-
-
-def daily_duration_sql(schema: str) -> str:
-    return f"""SELECT day::timestamp AS "time",
-       average_session_duration_seconds AS "average session"
-FROM {schema}.daily_metrics
-WHERE day BETWEEN $__timeFrom()::date AND $__timeTo()::date
-ORDER BY 1"""
 
 
 def board(opts: BuildOptions) -> Board:
@@ -89,7 +74,7 @@ def board(opts: BuildOptions) -> Board:
                 unit_for("execmetrics_active_users", opts),
                 12,
                 9,
-                sql=daily_sessions_sql(opts.schema),
+                sql=panel_sql("daily_sessions", opts.schema),
                 time_series=True,
             ),
             SqlTable(
@@ -99,7 +84,7 @@ def board(opts: BuildOptions) -> Board:
                 unit_for(overall, opts),
                 24,
                 8,
-                sql=daily_duration_sql(opts.schema),
+                sql=panel_sql("daily_duration", opts.schema),
                 time_series=True,
             ),
             Row("Data"),

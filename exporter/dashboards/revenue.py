@@ -18,6 +18,7 @@ from exporter.dashboards.common import (
     Target,
     Trend,
     currency_variable,
+    panel_sql,
     rule,
     sel,
     steps,
@@ -37,30 +38,6 @@ def _plan_variable() -> LabelVariable:
         "plan",
         multi=True,
     )
-
-
-def churned_or_contracted_sql(schema: str) -> str:
-    return f"""SELECT supplier_id::text AS "Supplier id",
-       category AS "Category",
-       country AS "Country",
-       movement AS "Movement",
-       mrr_start AS "MRR at start",
-       mrr_end AS "MRR at end",
-       mrr_change AS "MRR change"
-FROM {schema}.grafana_supplier_mrr_changes($__timeFrom(), $__timeTo())
-WHERE movement IN ('churn', 'contraction')
-ORDER BY mrr_change, supplier_id
-LIMIT 500"""
-
-
-def changes_by_category_sql(schema: str) -> str:
-    return f"""SELECT category AS "Category",
-       coalesce(sum(mrr_change) FILTER (WHERE mrr_change > 0), 0) AS "Gained",
-       coalesce(sum(mrr_change) FILTER (WHERE mrr_change < 0), 0) AS "Lost",
-       sum(mrr_change) AS "Net change"
-FROM {schema}.grafana_supplier_mrr_changes($__timeFrom(), $__timeTo())
-GROUP BY category
-ORDER BY "Net change", category"""
 
 
 def board(opts: BuildOptions) -> Board:
@@ -189,7 +166,7 @@ def board(opts: BuildOptions) -> Board:
                 money,
                 16,
                 10,
-                sql=churned_or_contracted_sql(opts.schema),
+                sql=panel_sql("churned_or_contracted", opts.schema),
             ),
             SqlTable(
                 "MRR change in the time range by category",
@@ -199,7 +176,7 @@ def board(opts: BuildOptions) -> Board:
                 money,
                 8,
                 10,
-                sql=changes_by_category_sql(opts.schema),
+                sql=panel_sql("changes_by_category", opts.schema),
             ),
             Row("Data"),
             p.area_quality(opts, "revenue"),

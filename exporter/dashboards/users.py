@@ -17,6 +17,7 @@ from exporter.dashboards.common import (
     SqlTable,
     Target,
     Trend,
+    panel_sql,
     sel,
     unit_for,
 )
@@ -46,38 +47,6 @@ def _country_variable() -> LabelVariable:
         "country",
         multi=True,
     )
-
-
-def recent_signups_sql(schema: str) -> str:
-    return f"""SELECT created_at AS "Signed up",
-       user_type AS "Side",
-       user_id::text AS "Id",
-       coalesce(category, '-') AS "Category",
-       country AS "Country",
-       deleted_at AS "Deleted"
-FROM {schema}.grafana_recent_signups
-WHERE $__timeFilter(created_at)
-ORDER BY created_at DESC, user_type, user_id
-LIMIT 500"""
-
-
-def signups_by_category_sql(schema: str) -> str:
-    return f"""SELECT coalesce(category, '(couples)') AS "Category",
-       count(*) AS "Sign-ups",
-       count(*) FILTER (WHERE deleted_at IS NULL) AS "Still active accounts"
-FROM {schema}.grafana_recent_signups
-WHERE $__timeFilter(created_at)
-GROUP BY 1
-ORDER BY 2 DESC, 1"""
-
-
-def daily_actives_sql(schema: str) -> str:
-    return f"""SELECT day::timestamp AS "time",
-       active_suppliers AS "active suppliers",
-       active_couples AS "active couples"
-FROM {schema}.daily_metrics
-WHERE day BETWEEN $__timeFrom()::date AND $__timeTo()::date
-ORDER BY 1"""
 
 
 def board(opts: BuildOptions) -> Board:
@@ -179,7 +148,7 @@ def board(opts: BuildOptions) -> Board:
                 "none",
                 14,
                 10,
-                sql=recent_signups_sql(opts.schema),
+                sql=panel_sql("recent_signups", opts.schema),
             ),
             SqlTable(
                 "Sign-ups in the time range by category",
@@ -189,7 +158,7 @@ def board(opts: BuildOptions) -> Board:
                 count,
                 10,
                 10,
-                sql=signups_by_category_sql(opts.schema),
+                sql=panel_sql("signups_by_category", opts.schema),
             ),
             SqlTable(
                 "Daily active users (database history)",
@@ -199,7 +168,7 @@ def board(opts: BuildOptions) -> Board:
                 count,
                 24,
                 8,
-                sql=daily_actives_sql(opts.schema),
+                sql=panel_sql("daily_actives", opts.schema),
                 time_series=True,
             ),
             Row("Data"),

@@ -17,6 +17,7 @@ from exporter.dashboards.common import (
     SqlTable,
     Target,
     Trend,
+    panel_sql,
     sel,
     unit_for,
     viral_window_variable,
@@ -35,18 +36,6 @@ def _channel_variable() -> LabelVariable:
         "channel",
         multi=True,
     )
-
-
-def top_inviters_sql(schema: str) -> str:
-    return f"""SELECT rank AS "Rank",
-       supplier_id::text AS "Supplier id",
-       category AS "Category",
-       country AS "Country",
-       invitations_sent AS "Sent",
-       invitations_accepted AS "Accepted",
-       round((100 * conversion_ratio)::numeric, 1) AS "Conversion %"
-FROM {schema}.grafana_top_inviters($__timeFrom(), $__timeTo(), 50)
-ORDER BY rank"""
 
 
 def board(opts: BuildOptions) -> Board:
@@ -161,7 +150,7 @@ def board(opts: BuildOptions) -> Board:
                 unit_for(sent, opts),
                 24,
                 10,
-                sql=top_inviters_sql(opts.schema),
+                sql=panel_sql("top_inviters", opts.schema),
             ),
             Row("Data"),
             p.area_quality(opts, "viral"),

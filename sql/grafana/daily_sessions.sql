@@ -1,0 +1,7 @@
+-- Grafana panel query (engagement board), run as grafana_reader by the PostgreSQL datasource.
+-- {schema} is replaced by the exporter's schema when the boards are built; $__ macros are Grafana's.
+SELECT day::timestamp AS "time",
+       sessions AS "sessions"
+FROM {schema}.daily_metrics
+WHERE day BETWEEN $__timeFrom()::date AND $__timeTo()::date
+ORDER BY 1
