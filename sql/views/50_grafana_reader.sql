@@ -185,7 +185,9 @@ SELECT 'couple'::text,
 FROM couples AS co;
 
 -- The role Grafana's PostgreSQL datasource logs in as (the deployment grants LOGIN and
--- sets its password). NOLOGIN here: the migration never handles a password.
+-- sets its password). NOLOGIN here: the migration never handles a password. An
+-- exporter role without CREATEROLE cannot create it: migrate then goes on without the
+-- grants (a notice says so) and an administrator creates the role and migrates again.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'grafana_reader') THEN
@@ -194,24 +196,28 @@ BEGIN
 EXCEPTION
     -- another database on the same server created it concurrently
     WHEN duplicate_object OR unique_violation THEN NULL;
+    WHEN insufficient_privilege THEN
+        RAISE NOTICE 'role grafana_reader not created (no CREATEROLE): Grafana''s tables stay unreadable until it exists';
 END
 $$;
 
 -- The exporter schema is the first schema of the search_path.
 DO $$
 BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'grafana_reader') THEN
+        RETURN;
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO grafana_reader', current_schema());
+    GRANT SELECT ON grafana_supplier_mrr_intervals,
+                    grafana_invitations,
+                    grafana_recent_signups,
+                    daily_metrics
+       TO grafana_reader;
+    GRANT EXECUTE ON FUNCTION grafana_supplier_mrr_changes(timestamptz, timestamptz),
+                              grafana_top_inviters(timestamptz, timestamptz, integer)
+       TO grafana_reader;
 END
 $$;
 
-GRANT SELECT ON grafana_supplier_mrr_intervals,
-                grafana_invitations,
-                grafana_recent_signups,
-                daily_metrics
-   TO grafana_reader;
-
 REVOKE ALL ON FUNCTION grafana_supplier_mrr_changes(timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION grafana_top_inviters(timestamptz, timestamptz, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION grafana_supplier_mrr_changes(timestamptz, timestamptz),
-                          grafana_top_inviters(timestamptz, timestamptz, integer)
-   TO grafana_reader;
