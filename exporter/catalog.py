@@ -245,6 +245,13 @@ BREAKDOWNS: tuple[MetricDef, ...] = (
 
 HEALTH: tuple[MetricDef, ...] = (
     _m(
+        "group_interval_seconds",
+        ("group",),
+        "seconds",
+        "health",
+        "Configured interval between two computations of the group.",
+    ),
+    _m(
         "group_last_run_duration_seconds",
         ("group",),
         "seconds",

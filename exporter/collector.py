@@ -50,10 +50,10 @@ def families(state: State, config: Config) -> Iterator[Metric]:
             by_name = dict(zip(sorted(order), label_values, strict=True))
             family.add_metric([by_name[n] for n in order], value)
         yield family
-    yield from _health_families(state)
+    yield from _health_families(state, config)
 
 
-def _health_families(state: State) -> Iterator[Metric]:
+def _health_families(state: State, config: Config) -> Iterator[Metric]:
     duration = _family(
         _health("group_last_run_duration_seconds"),
         _health("group_last_run_duration_seconds").definition,
@@ -68,7 +68,11 @@ def _health_families(state: State) -> Iterator[Metric]:
         _health("group_evaluation_timestamp_seconds"),
         _health("group_evaluation_timestamp_seconds").definition,
     )
+    interval = _family(
+        _health("group_interval_seconds"), _health("group_interval_seconds").definition
+    )
     for name, group in state.groups.items():
+        interval.add_metric([name], config.groups.schedule(name).interval_seconds)
         if group.last_run is not None:
             duration.add_metric([name], group.last_run.duration_seconds)
             ok.add_metric([name], 1.0 if group.last_run.error is None else 0.0)
@@ -76,7 +80,7 @@ def _health_families(state: State) -> Iterator[Metric]:
             success_ts.add_metric([name], group.good.finished_at.timestamp())
             evaluated.add_metric([name], group.good.at.timestamp())
         failures.add_metric([name], float(group.failures))
-    yield from (duration, success_ts, ok, failures, evaluated)
+    yield from (interval, duration, success_ts, ok, failures, evaluated)
 
     refresh = state.refresh
     r_duration = _family(
