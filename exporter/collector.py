@@ -53,24 +53,18 @@ def families(state: State, config: Config) -> Iterator[Metric]:
     yield from _health_families(state, config)
 
 
+def _health_family(name: str) -> GaugeMetricFamily | CounterMetricFamily:
+    metric = _health(name)
+    return _family(metric, metric.definition)
+
+
 def _health_families(state: State, config: Config) -> Iterator[Metric]:
-    duration = _family(
-        _health("group_last_run_duration_seconds"),
-        _health("group_last_run_duration_seconds").definition,
-    )
-    success_ts = _family(
-        _health("group_last_success_timestamp_seconds"),
-        _health("group_last_success_timestamp_seconds").definition,
-    )
-    ok = _family(_health("group_last_run_success"), _health("group_last_run_success").definition)
-    failures = _family(_health("group_failures_total"), _health("group_failures_total").definition)
-    evaluated = _family(
-        _health("group_evaluation_timestamp_seconds"),
-        _health("group_evaluation_timestamp_seconds").definition,
-    )
-    interval = _family(
-        _health("group_interval_seconds"), _health("group_interval_seconds").definition
-    )
+    interval = _health_family("group_interval_seconds")
+    duration = _health_family("group_last_run_duration_seconds")
+    success_ts = _health_family("group_last_success_timestamp_seconds")
+    ok = _health_family("group_last_run_success")
+    failures = _health_family("group_failures_total")
+    evaluated = _health_family("group_evaluation_timestamp_seconds")
     for name, group in state.groups.items():
         interval.add_metric([name], config.groups.schedule(name).interval_seconds)
         if group.last_run is not None:
@@ -83,17 +77,9 @@ def _health_families(state: State, config: Config) -> Iterator[Metric]:
     yield from (interval, duration, success_ts, ok, failures, evaluated)
 
     refresh = state.refresh
-    r_duration = _family(
-        _health("refresh_last_duration_seconds"),
-        _health("refresh_last_duration_seconds").definition,
-    )
-    r_success = _family(
-        _health("refresh_last_success_timestamp_seconds"),
-        _health("refresh_last_success_timestamp_seconds").definition,
-    )
-    r_failures = _family(
-        _health("refresh_failures_total"), _health("refresh_failures_total").definition
-    )
+    r_duration = _health_family("refresh_last_duration_seconds")
+    r_success = _health_family("refresh_last_success_timestamp_seconds")
+    r_failures = _health_family("refresh_failures_total")
     if refresh.last_run is not None:
         r_duration.add_metric([], refresh.last_run.duration_seconds)
     if refresh.last_success is not None:

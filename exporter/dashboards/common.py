@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from grafana_foundation_sdk.builders import bargauge, common, prometheus, stat, table, timeseries
 from grafana_foundation_sdk.builders import dashboard as dash
@@ -367,15 +367,42 @@ def _thresholds(values: list[models.Threshold]) -> dash.ThresholdsConfig:
     return dash.ThresholdsConfig().mode(models.ThresholdsMode.ABSOLUTE).steps(values)
 
 
-def _stat(p: Stat) -> stat.Panel:
-    panel = (
-        stat.Panel()
-        .title(p.title)
+PromPanel = TypeVar("PromPanel", stat.Panel, timeseries.Panel, bargauge.Panel)
+
+
+def _prometheus_panel(panel: PromPanel, p: _Panel) -> PromPanel:
+    """What every Prometheus panel shares: title, description, unit, datasource, size."""
+    return (
+        panel.title(p.title)
         .description(p.description)
         .unit(p.unit)
         .datasource(PROM)
         .span(p.width)
         .height(p.height)
+    )
+
+
+def _with_queries(
+    panel: PromPanel,
+    targets: Sequence[Target],
+    *,
+    instant: bool,
+    decimals: int | None,
+    minimum: float | None = None,
+) -> PromPanel:
+    """The panel's PromQL targets, then its optional decimals and minimum."""
+    for q in _prom_targets(targets, instant=instant):
+        panel = panel.with_target(q)
+    if decimals is not None:
+        panel = panel.decimals(decimals)
+    if minimum is not None:
+        panel = panel.min(minimum)
+    return panel
+
+
+def _stat(p: Stat) -> stat.Panel:
+    panel = (
+        _prometheus_panel(stat.Panel(), p)
         .thresholds(_thresholds(p.thresholds))
         .color_scheme(dash.FieldColor().mode(models.FieldColorModeId.THRESHOLDS))
         .color_mode(common_models.BigValueColorMode(p.color_mode))
@@ -392,24 +419,12 @@ def _stat(p: Stat) -> stat.Panel:
         .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
         .orientation(common_models.VizOrientation.AUTO)
     )
-    for q in _prom_targets(p.targets, instant=False):
-        panel = panel.with_target(q)
-    if p.decimals is not None:
-        panel = panel.decimals(p.decimals)
-    if p.min is not None:
-        panel = panel.min(p.min)
-    return panel
+    return _with_queries(panel, p.targets, instant=False, decimals=p.decimals, minimum=p.min)
 
 
 def _trend(p: Trend) -> timeseries.Panel:
     panel = (
-        timeseries.Panel()
-        .title(p.title)
-        .description(p.description)
-        .unit(p.unit)
-        .datasource(PROM)
-        .span(p.width)
-        .height(p.height)
+        _prometheus_panel(timeseries.Panel(), p)
         .color_scheme(dash.FieldColor().mode(models.FieldColorModeId.PALETTE_CLASSIC))
         .draw_style(
             common_models.GraphDrawStyle.BARS if p.bars else common_models.GraphDrawStyle.LINE
@@ -443,26 +458,14 @@ def _trend(p: Trend) -> timeseries.Panel:
         )
         .thresholds(_thresholds(p.thresholds if p.thresholds is not None else steps("green")))
     )
-    for q in _prom_targets(p.targets, instant=False):
-        panel = panel.with_target(q)
     for name, color in sorted(p.colors.items()):
         panel = panel.with_override(by_names(name), [fixed_color(color)])
-    if p.decimals is not None:
-        panel = panel.decimals(p.decimals)
-    if p.min is not None:
-        panel = panel.min(p.min)
-    return panel
+    return _with_queries(panel, p.targets, instant=False, decimals=p.decimals, minimum=p.min)
 
 
 def _bars(p: Bars) -> bargauge.Panel:
     panel = (
-        bargauge.Panel()
-        .title(p.title)
-        .description(p.description)
-        .unit(p.unit)
-        .datasource(PROM)
-        .span(p.width)
-        .height(p.height)
+        _prometheus_panel(bargauge.Panel(), p)
         .thresholds(_thresholds(p.thresholds))
         .color_scheme(dash.FieldColor().mode(models.FieldColorModeId.THRESHOLDS))
         .display_mode(common_models.BarGaugeDisplayMode.GRADIENT)
@@ -473,11 +476,7 @@ def _bars(p: Bars) -> bargauge.Panel:
     )
     # Largest bar first: an instant query keeps the order of sort_desc.
     ordered = [Target(f"sort_desc({t.expr})", t.legend) for t in p.targets]
-    for q in _prom_targets(ordered, instant=True):
-        panel = panel.with_target(q)
-    if p.decimals is not None:
-        panel = panel.decimals(p.decimals)
-    return panel
+    return _with_queries(panel, ordered, instant=True, decimals=p.decimals)
 
 
 def _sql(p: SqlTable) -> cogbuilder.Builder[models.Panel]:
