@@ -98,7 +98,7 @@ CONTRACT: tuple[MetricDef, ...] = (
     ),
     # Users
     _m(
-        "users_total",
+        "registered_users",
         ("user_type",),
         "count",
         U,
@@ -194,7 +194,7 @@ BREAKDOWNS: tuple[MetricDef, ...] = (
         breakdown=True,
     ),
     _m(
-        "users_total_by_country",
+        "registered_users_by_country",
         ("user_type", "country"),
         "count",
         U,

@@ -55,7 +55,7 @@ def cards(ev: Evaluation, config: Config) -> list[Card]:
     mrr = ev.value(PREFIX + "mrr", currency=cur)
     growth = ev.value(PREFIX + "mrr_growth_ratio")
     active = ev.value(PREFIX + "active_users", user_type="supplier", window="30d")
-    total = ev.value(PREFIX + "users_total", user_type="supplier")
+    total = ev.value(PREFIX + "registered_users", user_type="supplier")
     k = ev.value(PREFIX + "viral_coefficient", window=window)
     dau = [
         ev.value(PREFIX + "active_users", user_type=t, window="1d") for t in ("supplier", "couple")

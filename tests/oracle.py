@@ -315,7 +315,7 @@ def user_metrics(
             for r in rows
             if r["created_at"] <= t and (r["deleted_at"] is None or r["deleted_at"] > t)
         ]
-        out[key("users_total", user_type=user_type)] = float(len(total))
+        out[key("registered_users", user_type=user_type)] = float(len(total))
         today = [r for r in rows if day_start <= r["created_at"] <= t]
         out[key("signups_today", user_type=user_type)] = float(len(today))
         for label, length in ACTIVE_WINDOWS.items():

@@ -63,8 +63,8 @@ def test_breakdowns_sum_to_totals(seeded: str, top_n: int, offset_days: int) -> 
         assert len(values) <= top_n + 2, (name, values)
 
     for user_type in ("supplier", "couple"):
-        total = ev.value(P + "users_total", user_type=user_type)
-        by_country = _sum_by(ev, P + "users_total_by_country", "user_type")
+        total = ev.value(P + "registered_users", user_type=user_type)
+        by_country = _sum_by(ev, P + "registered_users_by_country", "user_type")
         assert by_country[(user_type,)] == total
 
     active = _sum_by(ev, P + "active_suppliers_by_category", "window")

@@ -378,8 +378,8 @@ def test_collect_on_a_freshly_loaded_database(db_url: str) -> None:
     assert v("mrr_movement", currency="GBP", movement="churn") == pytest.approx(50.0)
     assert v("mrr_movement", currency="GBP", movement="new") == pytest.approx(10.0)
     assert v("paying_suppliers") == 2
-    assert v("users_total", user_type="supplier") == 2
-    assert v("users_total", user_type="couple") == 2
+    assert v("registered_users", user_type="supplier") == 2
+    assert v("registered_users", user_type="couple") == 2
     assert v("signups_today", user_type="supplier") == 1
     assert v("active_users", user_type="couple", window="1d") == 1
     assert v("active_users", user_type="couple", window="7d") == 2

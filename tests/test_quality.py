@@ -171,8 +171,8 @@ def test_timestamp_in_future(db_url: str) -> None:
     # suppliers 2 + couples 1 + sessions 2 + invitations 1 = 6
     assert checks(ev) == zeros_but(timestamp_in_future=6, session_user_not_exactly_one=1)
     # windows leave the rows out anyway
-    assert ev.value("execmetrics_users_total", user_type="supplier") == 0
-    assert ev.value("execmetrics_users_total", user_type="couple") == 1  # couple 2 (at T)
+    assert ev.value("execmetrics_registered_users", user_type="supplier") == 0
+    assert ev.value("execmetrics_registered_users", user_type="couple") == 1  # couple 2 (at T)
     assert ev.value("execmetrics_signups_today", user_type="supplier") == 0
     assert ev.value("execmetrics_active_users", user_type="supplier", window="1d") == 0
     assert ev.value("execmetrics_active_users", user_type="couple", window="1d") == 0

@@ -167,7 +167,7 @@ def test_families_follow_catalog_order_and_label_order() -> None:
         snap(
             "users",
             sample("active_suppliers_by_category", 2, category="venues", window="30d"),
-            sample("users_total", 4, user_type="supplier"),
+            sample("registered_users", 4, user_type="supplier"),
         )
     )
     names = [f.name for f in families(store.current, Config())]
@@ -238,7 +238,7 @@ def test_help_says_how_often_values_are_computed() -> None:
     config = parse_config({"groups": {"revenue": {"interval_seconds": 60}}})
     fams = parsed(store.current, config)
     assert "Computed every 60s" in fams["execmetrics_mrr"].documentation
-    assert "Computed every 300s" in fams["execmetrics_users_total"].documentation
+    assert "Computed every 300s" in fams["execmetrics_registered_users"].documentation
 
 
 def test_every_exported_name_starts_with_the_prefix_and_every_metric_is_exported() -> None:

@@ -21,7 +21,7 @@ T = ts("2024-06-15 12:00")
 
 
 def total(ev, user_type: str) -> float | None:
-    return ev.value("execmetrics_users_total", user_type=user_type)
+    return ev.value("execmetrics_registered_users", user_type=user_type)
 
 
 def active(ev, user_type: str, window: str) -> float | None:
@@ -32,7 +32,7 @@ def signups(ev, user_type: str) -> float | None:
     return ev.value("execmetrics_signups_today", user_type=user_type)
 
 
-def test_users_total_created_and_deleted_around_t(db_url: str) -> None:
+def test_registered_users_created_and_deleted_around_t(db_url: str) -> None:
     old = ts("2023-01-01 00:00")
     suppliers = [
         supplier(1, created_at=old),  # counts

@@ -228,7 +228,7 @@ def _active(user_type: str, window: str = MAU_WINDOW) -> str:
 
 
 def _total(user_type: str) -> str:
-    return f"sum({sel('execmetrics_users_total', user_type=user_type)})"
+    return f"sum({sel('execmetrics_registered_users', user_type=user_type)})"
 
 
 def active_side(opts: BuildOptions, user_type: str, links: Links = ()) -> Stat:

@@ -43,16 +43,16 @@ def _country_variable() -> LabelVariable:
         "country",
         "Country",
         "Countries shown by the per-country panels (top N, the rest as 'other').",
-        sel("execmetrics_users_total_by_country"),
+        sel("execmetrics_registered_users_by_country"),
         "country",
         multi=True,
     )
 
 
 def board(opts: BuildOptions) -> Board:
-    count = unit_for("execmetrics_users_total", opts)
+    count = unit_for("execmetrics_registered_users", opts)
     by_category = "execmetrics_active_suppliers_by_category"
-    by_country = "execmetrics_users_total_by_country"
+    by_country = "execmetrics_registered_users_by_country"
     signups_by_category = "execmetrics_signups_today_by_category"
     return Board(
         uid=AREA.uid,
@@ -71,13 +71,13 @@ def board(opts: BuildOptions) -> Board:
             p.active_users_trend(opts, width=12),
             Trend(
                 "Users per side",
-                catalog.BY_NAME["execmetrics_users_total"].definition,
+                catalog.BY_NAME["execmetrics_registered_users"].definition,
                 count,
                 12,
                 9,
                 targets=(
                     Target(
-                        f"sum by (user_type) ({sel('execmetrics_users_total')})",
+                        f"sum by (user_type) ({sel('execmetrics_registered_users')})",
                         "{{user_type}}s",
                     ),
                 ),

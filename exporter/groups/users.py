@@ -14,7 +14,7 @@ USERS = Group(
         Query(
             "users/totals.sql",
             (
-                _m("total", "users_total", user_type=Col("user_type")),
+                _m("total", "registered_users", user_type=Col("user_type")),
                 _m("signups_today", "signups_today", user_type=Col("user_type")),
             ),
         ),
@@ -30,7 +30,7 @@ USERS = Group(
             (
                 _m(
                     "users",
-                    "users_total_by_country",
+                    "registered_users_by_country",
                     user_type=Col("user_type"),
                     country=Col("country"),
                 ),

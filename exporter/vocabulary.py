@@ -1,0 +1,130 @@
+"""The product's vocabulary: every name and target that more than one place speaks of.
+
+Config, SQL parameters, HELP text, the landing page, the boards, the rules' tests, the
+seed and the tests import these instead of writing the strings again, so a name or a
+target changes in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+
+class GroupName(StrEnum):
+    """The computation groups: each is a set of SQL files run together on a schedule."""
+
+    REVENUE = "revenue"
+    USERS = "users"
+    VIRAL = "viral"
+    ENGAGEMENT = "engagement"
+    QUALITY = "quality"
+
+
+class UserType(StrEnum):
+    SUPPLIER = "supplier"
+    COUPLE = "couple"
+
+
+class ActiveWindow(StrEnum):
+    """The fixed windows of the active-users counts (SPEC §3)."""
+
+    D1 = "1d"
+    D7 = "7d"
+    D30 = "30d"
+
+    @property
+    def delta(self) -> timedelta:
+        return timedelta(days=int(self.value.removesuffix("d")))
+
+
+class Movement(StrEnum):
+    """MRR movements over (M1, T]; the signs are those of the movement identity."""
+
+    NEW = "new"
+    REACTIVATION = "reactivation"
+    EXPANSION = "expansion"
+    CONTRACTION = "contraction"
+    CHURN = "churn"
+
+    @property
+    def sign(self) -> int:
+        return -1 if self in (Movement.CONTRACTION, Movement.CHURN) else 1
+
+
+class Check(StrEnum):
+    """Data-quality checks (SPEC §3): the `check` label of execmetrics_data_quality_issues."""
+
+    SUBSCRIPTION_NEGATIVE_AMOUNT = "subscription_negative_amount"
+    SUBSCRIPTION_MISSING_FX_RATE = "subscription_missing_fx_rate"
+    SUBSCRIPTION_ENDED_BEFORE_STARTED = "subscription_ended_before_started"
+    SUBSCRIPTION_INVALID_INTERVAL = "subscription_invalid_interval"
+    FX_RATE_INVALID = "fx_rate_invalid"
+    SESSION_USER_NOT_EXACTLY_ONE = "session_user_not_exactly_one"
+    SESSION_NONPOSITIVE_DURATION = "session_nonpositive_duration"
+    INVITATION_ACCEPTED_BEFORE_SENT = "invitation_accepted_before_sent"
+    TIMESTAMP_IN_FUTURE = "timestamp_in_future"
+
+    @property
+    def description(self) -> str:
+        return _CHECK_DESCRIPTIONS[self]
+
+
+_CHECK_DESCRIPTIONS: dict[Check, str] = {
+    Check.SUBSCRIPTION_NEGATIVE_AMOUNT: "subscription with amount_minor < 0: left out of revenue",
+    Check.SUBSCRIPTION_MISSING_FX_RATE: "subscription whose currency has no valid rate for its "
+    "start date: left out of revenue",
+    Check.SUBSCRIPTION_ENDED_BEFORE_STARTED: "subscription with ended_at < started_at: left out "
+    "of revenue",
+    Check.SUBSCRIPTION_INVALID_INTERVAL: "subscription with interval_months missing or not "
+    "positive: left out of revenue",
+    Check.FX_RATE_INVALID: "fx rate that is not a positive finite number (0, negative, NaN, "
+    "Infinity): ignored, as if the row were absent",
+    Check.SESSION_USER_NOT_EXACTLY_ONE: "session with both or neither of supplier_id / "
+    "couple_id: left out of users and engagement",
+    Check.SESSION_NONPOSITIVE_DURATION: "session with session_duration <= 0: still activity, "
+    "left out of the average duration",
+    Check.INVITATION_ACCEPTED_BEFORE_SENT: "invitation with accepted_at < sent_at: counted as "
+    "sent, not as accepted",
+    Check.TIMESTAMP_IN_FUTURE: "supplier, couple or session created_at, or invitation sent_at, "
+    "more than the future tolerance after T: windows leave it out",
+}
+
+
+class Unit(StrEnum):
+    """A metric's unit: how boards format it and how a replica-safe query aggregates it."""
+
+    CURRENCY = "currency"
+    RATIO = "ratio"
+    COUNT = "count"
+    SECONDS = "seconds"
+    TIMESTAMP = "timestamp"
+
+
+# A label value for data-driven labels (SPEC §4): NULL or blank, and the tail past top N.
+UNKNOWN = "unknown"
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Thresholds of a traffic-light band: red below `orange`, then orange, yellow, green."""
+
+    orange: float
+    yellow: float
+    green: float
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The numbers leadership compares the metrics with."""
+
+    viral_coefficient: float = 1.0
+    stickiness_benchmark: float = 0.40
+    supplier_stickiness: Bands = Bands(0.15, 0.20, 0.30)
+    couple_stickiness: Bands = Bands(0.30, 0.40, 0.50)
+    stale_after_intervals: int = 3
+
+
+TARGETS = Targets()
