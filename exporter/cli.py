@@ -108,7 +108,13 @@ def seed(obj: Context, scale: str, end_text: str | None, replace: bool, no_progr
 
     end = parse_instant(end_text) if end_text else None
     result = run(
-        obj.url, obj.config.source_schema, scale, end=end, replace=replace, progress=not no_progress
+        obj.url,
+        obj.config.source_schema,
+        scale,
+        end=end,
+        replace=replace,
+        progress=not no_progress,
+        config=obj.config,
     )
     rows = ", ".join(f"{n:,} {t}" for t, n in result.rows.items())
     click.echo(

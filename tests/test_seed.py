@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from exporter.contract import SourceTable
 from exporter.errors import ConfigError, DatabaseError, SchemaError
 from exporter.seed import (
     BAD_ROWS,
@@ -21,10 +22,13 @@ from exporter.seed import (
     TABLES,
     UNRATED_CURRENCY,
     SeedResult,
-    World,
     default_end,
     seed,
+    world,
 )
+from exporter.vocabulary import Check
+
+S = SourceTable
 
 END = datetime(2026, 11, 29, 21, 0, tzinfo=UTC)
 REFERENCE_SQL = Path(__file__).resolve().parents[1] / "sql" / "reference" / "source_tables.sql"
@@ -93,8 +97,11 @@ def test_result_reports_the_rows_loaded(seeded: tuple[str, SeedResult]) -> None:
     for table in TABLES:
         assert result.rows[table] == scalar(url, f"SELECT count(*) FROM {table}")
     small = SCALES["small"]
-    assert result.rows["suppliers"] == small.suppliers + BAD_ROWS["future_suppliers"]
-    assert result.rows["couples"] == small.couples + BAD_ROWS["future_couples"]
+    assert (
+        result.rows["suppliers"]
+        == small.suppliers + BAD_ROWS[Check.TIMESTAMP_IN_FUTURE, S.SUPPLIERS]
+    )
+    assert result.rows["couples"] == small.couples + BAD_ROWS[Check.TIMESTAMP_IN_FUTURE, S.COUPLES]
     assert 0.9 * small.sessions <= result.rows["user_sessions"] <= 1.1 * small.sessions
     assert 5_000 <= result.rows["invitations"] <= 30_000
 
@@ -115,7 +122,8 @@ def test_same_end_and_seed_give_identical_tables(seeded_url: str, db_url: str) -
 
 def test_another_random_seed_gives_other_data() -> None:
     def first_sessions(random_seed: int) -> list[tuple[Any, ...]]:
-        return list(islice(World(SCALES["small"], END, random_seed).session_rows(), 200))
+        tables = {load.table: load.rows for load in world(SCALES["small"], END, random_seed)}
+        return list(islice(tables["user_sessions"], 200))
 
     assert first_sessions(1) != first_sessions(2)
 
@@ -179,10 +187,10 @@ def test_bad_rows_are_present_in_the_declared_counts(seeded_url: str) -> None:
         (UNRATED_CURRENCY,),
     )[0]
     assert subscriptions == (
-        BAD_ROWS["subscription_negative_amount"],
-        BAD_ROWS["subscription_currency_without_rate"],
-        BAD_ROWS["subscription_currency_without_rate"],
-        BAD_ROWS["subscription_ended_before_start"],
+        BAD_ROWS[Check.SUBSCRIPTION_NEGATIVE_AMOUNT, S.SUBSCRIPTIONS],
+        BAD_ROWS[Check.SUBSCRIPTION_MISSING_FX_RATE, S.SUBSCRIPTIONS],
+        BAD_ROWS[Check.SUBSCRIPTION_MISSING_FX_RATE, S.SUBSCRIPTIONS],
+        BAD_ROWS[Check.SUBSCRIPTION_ENDED_BEFORE_STARTED, S.SUBSCRIPTIONS],
     )
     assert scalar(seeded_url, "SELECT count(*) FROM fx_rates WHERE currency = %s", ("CHF",)) == 0
     sessions = query(
@@ -196,11 +204,11 @@ def test_bad_rows_are_present_in_the_declared_counts(seeded_url: str) -> None:
         (end,),
     )[0]
     assert sessions == (
-        BAD_ROWS["session_both_ids"],
-        BAD_ROWS["session_neither_id"],
-        BAD_ROWS["session_zero_duration"],
-        BAD_ROWS["session_negative_duration"],
-        BAD_ROWS["future_sessions"],
+        BAD_ROWS[Check.SESSION_USER_NOT_EXACTLY_ONE, "both ids"],
+        BAD_ROWS[Check.SESSION_USER_NOT_EXACTLY_ONE, "neither id"],
+        BAD_ROWS[Check.SESSION_NONPOSITIVE_DURATION, "zero"],
+        BAD_ROWS[Check.SESSION_NONPOSITIVE_DURATION, "negative"],
+        BAD_ROWS[Check.TIMESTAMP_IN_FUTURE, S.USER_SESSIONS],
     )
     invitations = query(
         seeded_url,
@@ -209,13 +217,13 @@ def test_bad_rows_are_present_in_the_declared_counts(seeded_url: str) -> None:
         (end,),
     )[0]
     assert invitations == (
-        BAD_ROWS["invitation_accepted_before_sent"],
-        BAD_ROWS["future_invitations"],
+        BAD_ROWS[Check.INVITATION_ACCEPTED_BEFORE_SENT, S.INVITATIONS],
+        BAD_ROWS[Check.TIMESTAMP_IN_FUTURE, S.INVITATIONS],
     )
-    for table, kind in (("suppliers", "future_suppliers"), ("couples", "future_couples")):
+    for table in (S.SUPPLIERS, S.COUPLES):
         assert (
             scalar(seeded_url, f"SELECT count(*) FROM {table} WHERE created_at > %s", (end,))
-            == (BAD_ROWS[kind])
+            == (BAD_ROWS[Check.TIMESTAMP_IN_FUTURE, table])
         )
 
 
@@ -259,7 +267,11 @@ def test_each_session_has_exactly_one_user_except_the_bad_ones(seeded_url: str) 
         seeded_url,
         "SELECT count(*) FROM user_sessions WHERE (supplier_id IS NULL) = (couple_id IS NULL)",
     )
-    assert wrong == BAD_ROWS["session_both_ids"] + BAD_ROWS["session_neither_id"]
+    assert (
+        wrong
+        == BAD_ROWS[Check.SESSION_USER_NOT_EXACTLY_ONE, "both ids"]
+        + BAD_ROWS[Check.SESSION_USER_NOT_EXACTLY_ONE, "neither id"]
+    )
     orphans = scalar(
         seeded_url,
         "SELECT count(*) FROM user_sessions s"
@@ -452,7 +464,7 @@ def test_invitations_and_viral_coefficient_at_end(seeded_url: str) -> None:
 
 
 def test_generator_alone_yields_what_was_loaded(seeded: tuple[str, SeedResult]) -> None:
-    world = World(SCALES["small"], END, 20261129)
-    counts = {table: sum(1 for _ in rows()) for table, rows, _ in world.tables()}
+    tables = world(SCALES["small"], END, 20261129)
+    counts = {table: sum(1 for _ in rows) for table, rows, _ in tables}
     assert counts == seeded[1].rows
-    assert counts["fx_rates"] == world.fx_count()
+    assert counts["fx_rates"] == next(t.expected for t in tables if t.table == "fx_rates")

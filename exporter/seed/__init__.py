@@ -22,17 +22,17 @@ Sessions and invitations are generated month by month (a Poisson process per use
 intensity follows an hourly seasonality table) and streamed to COPY, so memory stays
 bounded at every scale; ids are sequential per table in time order.
 
-Modules: ``tables`` (the six tables and their COPY columns), ``scales`` (scales, bad-row
-counts, the result), ``shapes`` (the tuned distributions), ``clock`` and ``randomness``
-(time and random helpers), ``records`` and ``state`` (what ``World`` holds), the
-``World`` stages ``people``, ``subscriptions``, ``fx``, ``sessions``, ``invitations`` and
-``bad_rows``, composed in ``world``, and ``load`` (``seed`` itself).
+Modules, in the order the data flows: ``shapes`` (the scales, the bad-row counts named
+by the data-quality check they trip, and the tuned distributions), ``sampling`` (time and
+random helpers), ``people`` (suppliers with their subscriptions, and couples),
+``bad_rows``, ``activity`` (fx rates, sessions, invitations) and ``load`` (``world``,
+which composes them into each table's rows, and ``seed`` itself). Every stage is a
+function of its inputs that returns rows (NamedTuples); none shares state.
 """
 
-from exporter.seed.load import default_end, seed
-from exporter.seed.scales import BAD_ROWS, SCALES, UNRATED_CURRENCY, Scale, SeedResult
+from exporter.seed.load import SeedResult, TableRows, default_end, seed, world
+from exporter.seed.shapes import BAD_ROWS, SCALES, UNRATED_CURRENCY, Scale, bad_row_count
 from exporter.seed.tables import TABLES
-from exporter.seed.world import World
 
 __all__ = [
     "BAD_ROWS",
@@ -41,7 +41,9 @@ __all__ = [
     "UNRATED_CURRENCY",
     "Scale",
     "SeedResult",
-    "World",
+    "TableRows",
+    "bad_row_count",
     "default_end",
     "seed",
+    "world",
 ]

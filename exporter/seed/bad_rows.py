@@ -1,113 +1,139 @@
-"""World stage: the deliberate SPEC §3 data-quality rows (``BAD_ROWS``)."""
+"""The deliberate SPEC §3 data-quality rows (``shapes.BAD_ROWS``), drawn among the
+generated people so they reference real suppliers and couples."""
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import NamedTuple
 
-from exporter.seed.clock import DAY, HOUR, _utc
-from exporter.seed.randomness import Weighted, _between
-from exporter.seed.records import Couple, InvitationRow, SessionRow, SubscriptionRow, Supplier
-from exporter.seed.scales import BAD_ROWS, UNRATED_CURRENCY
-from exporter.seed.shapes import CATEGORIES, FUTURE_LAG, WEDDING_LEAD_DAYS
-from exporter.seed.state import WorldState
+from exporter.contract import SourceTable
+from exporter.seed.activity import Invitation, Session
+from exporter.seed.people import Couple, Horizon, Subscription, Supplier
+from exporter.seed.sampling import Weighted, between, stage_rng, utc
+from exporter.seed.shapes import (
+    BAD_ROWS,
+    CATEGORIES,
+    DAY,
+    FUTURE_LAG,
+    HOUR,
+    UNRATED_CURRENCY,
+    WEDDING_LEAD_DAYS,
+)
+from exporter.vocabulary import Check
+
+S = SourceTable
 
 
-class BadRowStage(WorldState):
-    """Mixes the bad rows in: subscriptions, suppliers and couples in place; sessions and
-    invitations returned for their generators."""
+class BadRows(NamedTuple):
+    """The bad rows of each table; sessions and invitations sorted by time."""
 
-    # Deliberate data-quality rows -----------------------------------------------------
+    suppliers: list[Supplier]
+    couples: list[Couple]
+    subscriptions: list[Subscription]
+    sessions: list[Session]
+    invitations: list[Invitation]
 
-    def _build_bad_rows(self) -> dict[str, list[Any]]:
-        rng = self.rng("bad-rows")
-        end = self.end
 
-        def moment() -> int:
-            return rng.randrange(self.start + self.scale.history_days * DAY // 10, end)
+def bad_rows(
+    horizon: Horizon,
+    suppliers: Sequence[Supplier],
+    couples: Sequence[Couple],
+    random_seed: int,
+) -> BadRows:
+    """The rows of every ``BAD_ROWS`` kind, at random instants of the last nine tenths of
+    the history (the future ones 1–3 days after its end)."""
+    rng = stage_rng(random_seed, "bad-rows")
+    start, end = horizon
+    supplier_created = [s.created for s in suppliers]
+    couple_created = [c.created for c in couples]
 
-        def supplier_before(ts: int) -> int:
-            index = bisect.bisect_right([s.created for s in self.suppliers], ts)
-            return self.suppliers[rng.randrange(max(index, 1))].id
+    def count(check: Check, variant: str) -> range:
+        return range(BAD_ROWS[check, variant])
 
-        def couple_before(ts: int) -> int:
-            index = bisect.bisect_right(self.couple_created, ts)
-            return self.couples[rng.randrange(max(index, 1))].id
+    def moment() -> int:
+        return rng.randrange(start + horizon.days * DAY // 10, end)
 
-        def future() -> int:
-            return end + _between(rng, FUTURE_LAG)
+    def supplier_before(ts: int) -> int:
+        index = bisect.bisect_right(supplier_created, ts)
+        return suppliers[rng.randrange(max(index, 1))].id
 
-        subscriptions: list[tuple[int, SubscriptionRow]] = []
-        for _ in range(BAD_ROWS["subscription_negative_amount"]):
-            ts = moment()
-            subscriptions.append(
-                (supplier_before(ts), ("basic", "active", -2_900, "GBP", 1, ts, None, None))
+    def couple_before(ts: int) -> int:
+        index = bisect.bisect_right(couple_created, ts)
+        return couples[rng.randrange(max(index, 1))].id
+
+    def future() -> int:
+        return end + between(rng, FUTURE_LAG)
+
+    subscriptions: list[Subscription] = []
+    for _ in count(Check.SUBSCRIPTION_NEGATIVE_AMOUNT, S.SUBSCRIPTIONS):
+        ts = moment()
+        subscriptions.append(
+            Subscription(supplier_before(ts), "basic", "active", -2_900, "GBP", 1, ts, None, None)
+        )
+    for _ in count(Check.SUBSCRIPTION_MISSING_FX_RATE, S.SUBSCRIPTIONS):
+        ts = moment()
+        subscriptions.append(
+            Subscription(
+                supplier_before(ts), "pro", "active", 6_500, UNRATED_CURRENCY, 1, ts, None, None
             )
-        for _ in range(BAD_ROWS["subscription_currency_without_rate"]):
-            ts = moment()
-            subscriptions.append(
-                (supplier_before(ts), ("pro", "active", 6_500, UNRATED_CURRENCY, 1, ts, None, None))
+        )
+    for _ in count(Check.SUBSCRIPTION_ENDED_BEFORE_STARTED, S.SUBSCRIPTIONS):
+        ts = moment()
+        supplier = supplier_before(ts)
+        ended = ts - rng.randrange(HOUR, 30 * DAY)
+        subscriptions.append(
+            Subscription(supplier, "basic", "canceled", 2_900, "GBP", 1, ts, None, ended)
+        )
+
+    sessions: list[Session] = []
+    for _ in count(Check.SESSION_USER_NOT_EXACTLY_ONE, "both ids"):
+        ts = moment()
+        sessions.append(Session(ts, supplier_before(ts), couple_before(ts), rng.randrange(60, 900)))
+    for _ in count(Check.SESSION_USER_NOT_EXACTLY_ONE, "neither id"):
+        sessions.append(Session(moment(), None, None, rng.randrange(60, 900)))
+    for _ in count(Check.SESSION_NONPOSITIVE_DURATION, "zero"):
+        ts = moment()
+        sessions.append(Session(ts, supplier_before(ts), None, 0))
+    for _ in count(Check.SESSION_NONPOSITIVE_DURATION, "negative"):
+        ts = moment()
+        sessions.append(Session(ts, None, couple_before(ts), -rng.randrange(1, 600)))
+    for _ in count(Check.TIMESTAMP_IN_FUTURE, S.USER_SESSIONS):
+        if rng.random() < 0.5:
+            sessions.append(Session(future(), supplier_before(end), None, rng.randrange(60, 900)))
+        else:
+            sessions.append(Session(future(), None, couple_before(end), rng.randrange(60, 900)))
+
+    invitations: list[Invitation] = []
+    for _ in count(Check.INVITATION_ACCEPTED_BEFORE_SENT, S.INVITATIONS):
+        ts = moment()
+        supplier, couple = supplier_before(ts), couple_before(ts)
+        accepted = ts - rng.randrange(60, 3 * DAY)
+        invitations.append(Invitation(ts, supplier, couple, "email", accepted))
+    for _ in count(Check.TIMESTAMP_IN_FUTURE, S.INVITATIONS):
+        invitations.append(Invitation(future(), supplier_before(end), None, "link", None))
+
+    category = Weighted(CATEGORIES)
+    future_suppliers: list[Supplier] = []
+    for _ in count(Check.TIMESTAMP_IN_FUTURE, S.SUPPLIERS):
+        future_suppliers.append(
+            Supplier(
+                len(suppliers) + len(future_suppliers) + 1,
+                future(),
+                category.draw(rng),
+                "GB",
+                "GBP",
+                1.0,
             )
-        for _ in range(BAD_ROWS["subscription_ended_before_start"]):
-            ts = moment()
-            subscriptions.append(
-                (
-                    supplier_before(ts),
-                    (
-                        "basic",
-                        "canceled",
-                        2_900,
-                        "GBP",
-                        1,
-                        ts,
-                        None,
-                        ts - rng.randrange(HOUR, 30 * DAY),
-                    ),
-                )
-            )
-        sessions: list[SessionRow] = []
-        for _ in range(BAD_ROWS["session_both_ids"]):
-            ts = moment()
-            sessions.append((ts, supplier_before(ts), couple_before(ts), rng.randrange(60, 900)))
-        for _ in range(BAD_ROWS["session_neither_id"]):
-            sessions.append((moment(), None, None, rng.randrange(60, 900)))
-        for _ in range(BAD_ROWS["session_zero_duration"]):
-            ts = moment()
-            sessions.append((ts, supplier_before(ts), None, 0))
-        for _ in range(BAD_ROWS["session_negative_duration"]):
-            ts = moment()
-            sessions.append((ts, None, couple_before(ts), -rng.randrange(1, 600)))
-        for _ in range(BAD_ROWS["future_sessions"]):
-            if rng.random() < 0.5:
-                sessions.append((future(), supplier_before(end), None, rng.randrange(60, 900)))
-            else:
-                sessions.append((future(), None, couple_before(end), rng.randrange(60, 900)))
-        invitations: list[InvitationRow] = []
-        for _ in range(BAD_ROWS["invitation_accepted_before_sent"]):
-            ts = moment()
-            invitations.append(
-                (
-                    ts,
-                    supplier_before(ts),
-                    couple_before(ts),
-                    "email",
-                    ts - rng.randrange(60, 3 * DAY),
-                )
-            )
-        for _ in range(BAD_ROWS["future_invitations"]):
-            invitations.append((future(), supplier_before(end), None, "link", None))
-        category = Weighted(CATEGORIES)
-        for _ in range(BAD_ROWS["future_suppliers"]):
-            self.suppliers.append(
-                Supplier(len(self.suppliers) + 1, future(), category.draw(rng), "GB", "GBP", 1.0)
-            )
-        for _ in range(BAD_ROWS["future_couples"]):
-            created = future()
-            wedding = _utc(created).date() + timedelta(days=rng.randrange(*WEDDING_LEAD_DAYS))
-            self.couples.append(Couple(len(self.couples) + 1, created, "GB", wedding, 1.0))
-        self.subscriptions.extend(subscriptions)
-        self.subscriptions.sort(key=lambda item: (item[1][5], item[0]))
-        sessions.sort()
-        invitations.sort(key=lambda row: (row[0], row[1]))
-        return {"sessions": sessions, "invitations": invitations}
+        )
+    future_couples: list[Couple] = []
+    for _ in count(Check.TIMESTAMP_IN_FUTURE, S.COUPLES):
+        created = future()
+        wedding = utc(created).date() + timedelta(days=rng.randrange(*WEDDING_LEAD_DAYS))
+        future_couples.append(
+            Couple(len(couples) + len(future_couples) + 1, created, "GB", wedding, 1.0)
+        )
+    sessions.sort()
+    invitations.sort(key=lambda row: (row.sent, row.supplier_id))
+    return BadRows(future_suppliers, future_couples, subscriptions, sessions, invitations)

@@ -1,38 +1,131 @@
-"""The loader: ``seed()`` checks the source tables, COPYs the world in one transaction
-and translates driver errors."""
+"""The world composed from the stages, and ``seed()``: checks the source tables, COPYs
+the world in one transaction and translates driver errors."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
-from exporter.db import describe
+from exporter.config import Config
+from exporter.db import connect, describe
 from exporter.errors import ConfigError, DatabaseError, SchemaError
-from exporter.seed.scales import SCALES, SeedResult
+from exporter.seed.activity import (
+    fx_rates,
+    invitation_rows,
+    invitation_streams,
+    session_rows,
+    session_streams,
+)
+from exporter.seed.bad_rows import bad_rows
+from exporter.seed.people import Horizon, couples, suppliers
+from exporter.seed.sampling import HourlyFactor, utc, utc_or_none
+from exporter.seed.shapes import (
+    COUPLE_HOURS,
+    COUPLE_WEEKDAYS,
+    DAY,
+    INVITE_SEASON,
+    SCALES,
+    SESSION_SEASON,
+    SUPPLIER_HOURS,
+    SUPPLIER_WEEKDAYS,
+    Scale,
+)
 from exporter.seed.tables import COLUMNS, TABLES
-from exporter.seed.world import World
 
 PROGRESS_EVERY = 8_192
-CONNECT_TIMEOUT = 10
 
 
-def _describe(exc: BaseException, conninfo: str) -> str:
-    """One line for a driver error, with the connection password blanked out."""
-    text = describe(exc)
-    try:
-        password = psycopg.conninfo.conninfo_to_dict(conninfo).get("password")
-    except psycopg.Error:
-        password = None
-    if password:
-        text = text.replace(str(password), "***")
-    return text
+@dataclass(frozen=True)
+class SeedResult:
+    scale: str
+    end: datetime
+    rows: dict[str, int]
+    seconds: float
+
+
+class TableRows(NamedTuple):
+    """One table's rows in contract column order, and how many to expect (for progress)."""
+
+    table: str
+    rows: Iterable[tuple[Any, ...]]
+    expected: int
+
+
+def world(scale: Scale, end: datetime, random_seed: int) -> list[TableRows]:
+    """The generated rows of one (scale, end, random_seed), in load order.
+
+    People and subscriptions are built in memory; sessions and invitations are generators
+    that draw month by month while they are read.
+    """
+    end_ts = int(end.timestamp())
+    horizon = Horizon(end_ts - scale.history_days * DAY, end_ts)
+    people, subscriptions = suppliers(scale.suppliers, horizon, random_seed)
+    partners = couples(scale.couples, horizon, random_seed)
+    bad = bad_rows(horizon, people, partners, random_seed)
+    start = horizon.start
+    sessions = session_streams(
+        scale.sessions,
+        end_ts,
+        people,
+        partners,
+        HourlyFactor(start, end_ts, SESSION_SEASON, SUPPLIER_HOURS, SUPPLIER_WEEKDAYS),
+        HourlyFactor(start, end_ts, SESSION_SEASON, COUPLE_HOURS, COUPLE_WEEKDAYS),
+    )
+    invites, expected_invitations = invitation_streams(
+        people, HourlyFactor(start, end_ts, INVITE_SEASON, SUPPLIER_HOURS, SUPPLIER_WEEKDAYS)
+    )
+    all_subscriptions = sorted(
+        subscriptions + bad.subscriptions, key=lambda row: (row.started, row.supplier_id)
+    )
+    supplier_rows = [
+        (s.id, utc(s.created), utc_or_none(s.deleted), s.category, s.country)
+        for s in people + bad.suppliers
+    ]
+    couple_rows = [
+        (c.id, utc(c.created), utc_or_none(c.deleted), c.wedding, c.country)
+        for c in partners + bad.couples
+    ]
+    subscription_rows = [
+        (
+            index,
+            s.supplier_id,
+            s.plan,
+            s.status,
+            s.amount_minor,
+            s.currency,
+            s.interval_months,
+            utc(s.started),
+            utc_or_none(s.trial_ends),
+            utc_or_none(s.ended),
+        )
+        for index, s in enumerate(all_subscriptions, start=1)
+    ]
+    rates = fx_rates(horizon, random_seed)
+    couple_created = [c.created for c in partners]
+    return [
+        TableRows("suppliers", supplier_rows, len(supplier_rows)),
+        TableRows("couples", couple_rows, len(couple_rows)),
+        TableRows("subscriptions", subscription_rows, len(subscription_rows)),
+        TableRows("fx_rates", rates, len(rates)),
+        TableRows(
+            "user_sessions",
+            session_rows(sessions, horizon, bad.sessions, random_seed),
+            scale.sessions + len(bad.sessions),
+        ),
+        TableRows(
+            "invitations",
+            invitation_rows(invites, horizon, couple_created, bad.invitations, random_seed),
+            expected_invitations + len(bad.invitations),
+        ),
+    ]
 
 
 def default_end(now: datetime | None = None) -> datetime:
@@ -86,26 +179,19 @@ def _check_tables(cur: psycopg.Cursor[Any], schema: str, replace: bool) -> None:
         )
 
 
-def _copy(
-    cur: psycopg.Cursor[Any],
-    schema: str,
-    table: str,
-    rows: Iterator[tuple[Any, ...]],
-    expected: int,
-    progress: bool,
-) -> int:
-    columns = COLUMNS[table]
+def _copy(cur: psycopg.Cursor[Any], schema: str, load: TableRows, progress: bool) -> int:
+    columns = COLUMNS[load.table]
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.Identifier(schema, table),
+        sql.Identifier(schema, load.table),
         sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns),
     )
     count = 0
     with (
         tqdm(
-            total=expected,
-            desc=f"{table:<13}",
+            total=load.expected,
+            desc=f"{load.table:<13}",
             unit=" rows",
-            unit_scale=expected >= 10_000,
+            unit_scale=load.expected >= 10_000,
             disable=not progress,
             file=sys.stderr,
             dynamic_ncols=True,
@@ -115,7 +201,7 @@ def _copy(
         copy.set_types([kind for _, kind in columns])
         write_row = copy.write_row
         reported = 0
-        for row in rows:
+        for row in load.rows:
             write_row(row)
             count += 1
             if count - reported >= PROGRESS_EVERY:
@@ -135,33 +221,29 @@ def seed(
     replace: bool = False,
     progress: bool = True,
     random_seed: int = 20261129,
+    config: Config | None = None,
 ) -> SeedResult:
     """Fill the six source tables of ``source_schema`` with the demo data of ``scale``.
 
     The tables must exist and be empty (``replace=True`` truncates them first). Everything
-    is loaded in one transaction, then analysed.
+    is loaded in one transaction, then analysed. ``config`` supplies the connection
+    settings (its defaults when omitted).
     """
     began = time.perf_counter()
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     last = _normalise_end(end)
-    try:
-        conn = psycopg.connect(
-            conninfo, connect_timeout=CONNECT_TIMEOUT, application_name="execmetrics-seed"
-        )
-    except psycopg.Error as exc:
-        raise DatabaseError(_describe(exc, conninfo)) from None
+    conn = connect(conninfo, config or Config())
     rows: dict[str, int] = {}
     try:
         with conn, conn.cursor() as cur:
             _check_tables(cur, source_schema, replace)
-            world = World(SCALES[scale], last, random_seed)
-            for table, generate, expected in world.tables():
-                rows[table] = _copy(cur, source_schema, table, generate(), expected, progress)
+            for load in world(SCALES[scale], last, random_seed):
+                rows[load.table] = _copy(cur, source_schema, load, progress)
             for table in TABLES:
                 cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(source_schema, table)))
     except psycopg.Error as exc:
-        raise DatabaseError(f"seed failed: {_describe(exc, conninfo)}") from None
+        raise DatabaseError(f"seed failed: {describe(exc)}") from None
     finally:
         conn.close()
     return SeedResult(scale=scale, end=last, rows=rows, seconds=time.perf_counter() - began)

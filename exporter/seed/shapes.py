@@ -1,12 +1,73 @@
-"""The tuned distributions and constants that shape the synthetic history."""
+"""The named scales, the deliberate data-quality rows every scale carries, and the tuned
+distributions and constants that shape the synthetic history."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
-from exporter.seed.clock import DAY, HOUR
+from exporter.contract import SourceTable
+from exporter.vocabulary import Check
+
+DAY = 86_400
+HOUR = 3_600
+
+# --- Scales and deliberate data-quality rows -------------------------------------
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Populations and history length of one named demo scale."""
+
+    name: str
+    suppliers: int
+    couples: int
+    history_days: int
+    sessions: int  # target session count; per-user session rates are scaled to meet it
+
+
+SCALES: Mapping[str, Scale] = MappingProxyType(
+    {
+        "small": Scale(
+            "small", suppliers=1_000, couples=10_000, history_days=365, sessions=150_000
+        ),
+        "medium": Scale(
+            "medium", suppliers=20_000, couples=200_000, history_days=730, sessions=5_000_000
+        ),
+        "large": Scale(
+            "large", suppliers=20_000, couples=200_000, history_days=1_461, sessions=10_000_000
+        ),
+    }
+)
+
+# How many rows of each SPEC §3 data-quality kind every scale carries, by the check that
+# counts them and the variant (a check can be hit in several ways or in several tables).
+BAD_ROWS: Mapping[tuple[Check, str], int] = MappingProxyType(
+    {
+        (Check.SUBSCRIPTION_NEGATIVE_AMOUNT, SourceTable.SUBSCRIPTIONS): 3,
+        (Check.SUBSCRIPTION_MISSING_FX_RATE, SourceTable.SUBSCRIPTIONS): 3,
+        (Check.SUBSCRIPTION_ENDED_BEFORE_STARTED, SourceTable.SUBSCRIPTIONS): 3,
+        (Check.SESSION_USER_NOT_EXACTLY_ONE, "both ids"): 3,
+        (Check.SESSION_USER_NOT_EXACTLY_ONE, "neither id"): 3,
+        (Check.SESSION_NONPOSITIVE_DURATION, "zero"): 3,
+        (Check.SESSION_NONPOSITIVE_DURATION, "negative"): 3,
+        (Check.INVITATION_ACCEPTED_BEFORE_SENT, SourceTable.INVITATIONS): 3,
+        (Check.TIMESTAMP_IN_FUTURE, SourceTable.SUPPLIERS): 2,
+        (Check.TIMESTAMP_IN_FUTURE, SourceTable.COUPLES): 2,
+        (Check.TIMESTAMP_IN_FUTURE, SourceTable.USER_SESSIONS): 3,
+        (Check.TIMESTAMP_IN_FUTURE, SourceTable.INVITATIONS): 3,
+    }
+)
+# The currency of the subscriptions that have no fx rate.
+UNRATED_CURRENCY = "CHF"
+
+
+def bad_row_count(check: Check) -> int:
+    """How many seeded rows the data-quality check ``check`` counts."""
+    return sum(count for (which, _), count in BAD_ROWS.items() if which == check)
+
 
 # --- Distributions -------------------------------------------------------------------
 
@@ -140,7 +201,5 @@ COUPLE_HOURS: tuple[float, ...] = (
     1.1, 1.0, 0.9, 0.9, 1.0, 1.2, 1.5, 1.9, 2.1, 2.0, 1.5, 0.8,
 )  # fmt: skip
 COUPLE_WEEKDAYS: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 0.9, 1.2, 1.3)
-FLAT_HOURS: tuple[float, ...] = (1.0,) * 24
-FLAT_WEEKDAYS: tuple[float, ...] = (1.0,) * 7
 
 FUTURE_LAG = (DAY, 3 * DAY)
