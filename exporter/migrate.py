@@ -27,29 +27,12 @@ import psycopg
 from psycopg import sql
 
 from exporter.config import Config
+from exporter.contract import TABLES
 from exporter.db import connect, describe, search_path
 from exporter.errors import DatabaseError, SchemaError
 from exporter.sqlfiles import read_sql, sql_files
 
-SOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "suppliers": ("id", "created_at", "deleted_at", "category", "country"),
-    "couples": ("id", "created_at", "deleted_at", "wedding_date", "country"),
-    "subscriptions": (
-        "id",
-        "supplier_id",
-        "plan",
-        "status",
-        "amount_minor",
-        "currency",
-        "interval_months",
-        "started_at",
-        "trial_ends_at",
-        "ended_at",
-    ),
-    "fx_rates": ("currency", "valid_from", "rate"),
-    "user_sessions": ("id", "supplier_id", "couple_id", "created_at", "session_duration"),
-    "invitations": ("id", "supplier_id", "couple_id", "channel", "sent_at", "accepted_at"),
-}
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {t.name.value: t.column_names for t in TABLES}
 
 _VERSIONED = re.compile(r"^V(?P<version>\d+)__(?P<name>[a-z0-9_]+)\.sql$")
 _LOCK_KEY = 0x6578656D  # "exem"

@@ -15,26 +15,10 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
+from exporter import contract
+
 # The contract columns of SPEC §1, in table order.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "suppliers": ("id", "created_at", "deleted_at", "category", "country"),
-    "couples": ("id", "created_at", "deleted_at", "wedding_date", "country"),
-    "subscriptions": (
-        "id",
-        "supplier_id",
-        "plan",
-        "status",
-        "amount_minor",
-        "currency",
-        "interval_months",
-        "started_at",
-        "trial_ends_at",
-        "ended_at",
-    ),
-    "fx_rates": ("currency", "valid_from", "rate"),
-    "user_sessions": ("id", "supplier_id", "couple_id", "created_at", "session_duration"),
-    "invitations": ("id", "supplier_id", "couple_id", "channel", "sent_at", "accepted_at"),
-}
+COLUMNS: dict[str, tuple[str, ...]] = {t.name.value: t.column_names for t in contract.TABLES}
 TABLES = tuple(COLUMNS)
 
 Row = dict[str, Any]

@@ -19,7 +19,6 @@ from exporter.errors import ConfigError, DatabaseError, SchemaError
 from exporter.seed import (
     BAD_ROWS,
     SCALES,
-    TABLES,
     UNRATED_CURRENCY,
     SeedResult,
     default_end,
@@ -29,6 +28,7 @@ from exporter.seed import (
 from exporter.vocabulary import Check
 
 S = SourceTable
+TABLES = tuple(SourceTable)
 
 END = datetime(2026, 11, 29, 21, 0, tzinfo=UTC)
 REFERENCE_SQL = Path(__file__).resolve().parents[1] / "sql" / "reference" / "source_tables.sql"

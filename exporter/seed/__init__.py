@@ -32,12 +32,10 @@ function of its inputs that returns rows (NamedTuples); none shares state.
 
 from exporter.seed.load import SeedResult, TableRows, default_end, seed, world
 from exporter.seed.shapes import BAD_ROWS, SCALES, UNRATED_CURRENCY, Scale, bad_row_count
-from exporter.seed.tables import TABLES
 
 __all__ = [
     "BAD_ROWS",
     "SCALES",
-    "TABLES",
     "UNRATED_CURRENCY",
     "Scale",
     "SeedResult",

@@ -15,6 +15,7 @@ from psycopg import sql
 from tqdm import tqdm
 
 from exporter.config import Config
+from exporter.contract import BY_NAME, TABLES, SourceTable
 from exporter.db import connect, describe
 from exporter.errors import ConfigError, DatabaseError, SchemaError
 from exporter.seed.activity import (
@@ -38,9 +39,9 @@ from exporter.seed.shapes import (
     SUPPLIER_WEEKDAYS,
     Scale,
 )
-from exporter.seed.tables import COLUMNS, TABLES
 
 PROGRESS_EVERY = 8_192
+NAMES: list[str] = [table.name.value for table in TABLES]
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class SeedResult:
 class TableRows(NamedTuple):
     """One table's rows in contract column order, and how many to expect (for progress)."""
 
-    table: str
+    table: SourceTable
     rows: Iterable[tuple[Any, ...]]
     expected: int
 
@@ -111,17 +112,17 @@ def world(scale: Scale, end: datetime, random_seed: int) -> list[TableRows]:
     rates = fx_rates(horizon, random_seed)
     couple_created = [c.created for c in partners]
     return [
-        TableRows("suppliers", supplier_rows, len(supplier_rows)),
-        TableRows("couples", couple_rows, len(couple_rows)),
-        TableRows("subscriptions", subscription_rows, len(subscription_rows)),
-        TableRows("fx_rates", rates, len(rates)),
+        TableRows(SourceTable.SUPPLIERS, supplier_rows, len(supplier_rows)),
+        TableRows(SourceTable.COUPLES, couple_rows, len(couple_rows)),
+        TableRows(SourceTable.SUBSCRIPTIONS, subscription_rows, len(subscription_rows)),
+        TableRows(SourceTable.FX_RATES, rates, len(rates)),
         TableRows(
-            "user_sessions",
+            SourceTable.USER_SESSIONS,
             session_rows(sessions, horizon, bad.sessions, random_seed),
             scale.sessions + len(bad.sessions),
         ),
         TableRows(
-            "invitations",
+            SourceTable.INVITATIONS,
             invitation_rows(invites, horizon, couple_created, bad.invitations, random_seed),
             expected_invitations + len(bad.invitations),
         ),
@@ -147,17 +148,17 @@ def _check_tables(cur: psycopg.Cursor[Any], schema: str, replace: bool) -> None:
         "SELECT c.relname FROM pg_catalog.pg_class c"
         " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
         " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)",
-        (schema, list(TABLES)),
+        (schema, NAMES),
     )
     found = {row[0] for row in cur.fetchall()}
-    missing = [table for table in TABLES if table not in found]
+    missing = [table for table in NAMES if table not in found]
     if missing:
         raise SchemaError(
             f"source table(s) missing in schema {schema!r}: {', '.join(missing)};"
             " run `execmetrics migrate` first"
         )
     holding = []
-    for table in TABLES:
+    for table in NAMES:
         cur.execute(
             sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{})").format(
                 sql.Identifier(schema), sql.Identifier(table)
@@ -174,16 +175,16 @@ def _check_tables(cur: psycopg.Cursor[Any], schema: str, replace: bool) -> None:
     if replace:
         cur.execute(
             sql.SQL("TRUNCATE {}").format(
-                sql.SQL(", ").join(sql.Identifier(schema, table) for table in TABLES)
+                sql.SQL(", ").join(sql.Identifier(schema, table) for table in NAMES)
             )
         )
 
 
 def _copy(cur: psycopg.Cursor[Any], schema: str, load: TableRows, progress: bool) -> int:
-    columns = COLUMNS[load.table]
+    columns = BY_NAME[load.table].columns
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(schema, load.table),
-        sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns),
+        sql.SQL(", ").join(sql.Identifier(column.name) for column in columns),
     )
     count = 0
     with (
@@ -198,7 +199,7 @@ def _copy(cur: psycopg.Cursor[Any], schema: str, load: TableRows, progress: bool
         ) as bar,
         cur.copy(statement) as copy,
     ):
-        copy.set_types([kind for _, kind in columns])
+        copy.set_types([column.copy_type for column in columns])
         write_row = copy.write_row
         reported = 0
         for row in load.rows:
@@ -240,7 +241,7 @@ def seed(
             _check_tables(cur, source_schema, replace)
             for load in world(SCALES[scale], last, random_seed):
                 rows[load.table] = _copy(cur, source_schema, load, progress)
-            for table in TABLES:
+            for table in NAMES:
                 cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(source_schema, table)))
     except psycopg.Error as exc:
         raise DatabaseError(f"seed failed: {describe(exc)}") from None

@@ -1,14 +1,15 @@
 -- Reference source schema (SPEC §1): the six platform tables the exporter reads.
 -- Created by `execmetrics migrate` only when none of them exist in source.schema, for
 -- demos and tests. No CHECK constraints: the rows SPEC §3 lists as data-quality issues
--- must load, so the exporter can count them.
+-- must load, so the exporter can count them. The columns follow exporter/contract.py
+-- (a test compares the two); the indexes are this file's own.
 -- Runs with search_path set to the source schema only.
 
 CREATE TABLE suppliers (
     id          bigint PRIMARY KEY,
     created_at  timestamptz NOT NULL,
     deleted_at  timestamptz NULL,
-    category    text NOT NULL,
+    category    text NULL,
     country     text NULL
 );
 
@@ -23,8 +24,8 @@ CREATE TABLE couples (
 CREATE TABLE subscriptions (
     id              bigint PRIMARY KEY,
     supplier_id     bigint NOT NULL,
-    plan            text NOT NULL,
-    status          text NOT NULL,
+    plan            text NULL,
+    status          text NULL,
     amount_minor    bigint NOT NULL,
     currency        char(3) NOT NULL,
     interval_months int NOT NULL,
