@@ -193,6 +193,20 @@ def test_bad_rows_are_present_in_the_declared_counts(seeded_url: str) -> None:
         BAD_ROWS[Check.SUBSCRIPTION_ENDED_BEFORE_STARTED, S.SUBSCRIPTIONS],
     )
     assert scalar(seeded_url, "SELECT count(*) FROM fx_rates WHERE currency = %s", ("CHF",)) == 0
+    invalid_rates = query(
+        seeded_url,
+        "SELECT count(*) FILTER (WHERE rate = 0), count(*) FILTER (WHERE rate < 0),"
+        " count(*) FILTER (WHERE rate = 'NaN'),"
+        " bool_and(valid_from < (SELECT min(valid_from) FROM fx_rates g"
+        "   WHERE g.currency = f.currency AND g.rate > 0 AND g.rate <> 'NaN'))"
+        " FROM fx_rates f WHERE NOT (rate > 0 AND rate <> 'NaN')",
+    )[0]
+    assert invalid_rates == (
+        BAD_ROWS[Check.FX_RATE_INVALID, "zero"],
+        BAD_ROWS[Check.FX_RATE_INVALID, "negative"],
+        BAD_ROWS[Check.FX_RATE_INVALID, "NaN"],
+        True,
+    )
     sessions = query(
         seeded_url,
         "SELECT count(*) FILTER (WHERE supplier_id IS NOT NULL AND couple_id IS NOT NULL),"
@@ -427,7 +441,8 @@ def test_fx_rates_cover_every_priced_period(seeded_url: str) -> None:
     assert uncovered == 0
     ranges = query(
         seeded_url,
-        "SELECT currency, min(rate), max(rate), count(DISTINCT rate) FROM fx_rates GROUP BY 1",
+        "SELECT currency, min(rate), max(rate), count(DISTINCT rate) FROM fx_rates"
+        " WHERE rate > 0 AND rate <> 'NaN' GROUP BY 1",
     )
     for currency, low, high, distinct in ranges:
         assert distinct > 6, currency

@@ -69,7 +69,7 @@ class Invitation(NamedTuple):
 # --- fx rates ------------------------------------------------------------------------
 
 
-def _rate_months(horizon: Horizon) -> list[date]:
+def rate_months(horizon: Horizon) -> list[date]:
     """The first of every month from the month before the history to the end's month."""
     first = utc(horizon.start).date().replace(day=1)
     month = (first - timedelta(days=1)).replace(day=1)
@@ -84,7 +84,7 @@ def _rate_months(horizon: Horizon) -> list[date]:
 def fx_rates(horizon: Horizon, random_seed: int) -> list[FxRate]:
     """Monthly rates to GBP per currency: a mean-reverting random walk of the log rate."""
     rng = stage_rng(random_seed, "fx")
-    months = _rate_months(horizon)
+    months = rate_months(horizon)
     rows: list[FxRate] = []
     for currency, base in FX_START.items():
         level = math.log(base)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from typing import NamedTuple
 
 from exporter.contract import SourceTable
-from exporter.seed.activity import Invitation, Session
+from exporter.seed.activity import FxRate, Invitation, Session, rate_months
 from exporter.seed.people import Couple, Horizon, Subscription, Supplier
 from exporter.seed.sampling import Weighted, between, stage_rng, utc
 from exporter.seed.shapes import (
@@ -18,6 +19,7 @@ from exporter.seed.shapes import (
     DAY,
     FUTURE_LAG,
     HOUR,
+    INVALID_RATES,
     UNRATED_CURRENCY,
     WEDDING_LEAD_DAYS,
 )
@@ -34,6 +36,25 @@ class BadRows(NamedTuple):
     subscriptions: list[Subscription]
     sessions: list[Session]
     invitations: list[Invitation]
+    fx_rates: list[FxRate]
+
+
+def invalid_fx_rates(horizon: Horizon) -> list[FxRate]:
+    """One rate of each ``INVALID_RATES`` variant, dated a month apart before the first
+    valid rate of the history (``activity.fx_rates``).
+
+    Every subscription starts after the first valid rate of its currency, in any time
+    zone, so none reads an invalid one: ignoring them (as the exporter must) or reading
+    them gives the same figures, at every scale. Drawn without randomness, so the other
+    bad rows stay as they are.
+    """
+    valid_from = rate_months(horizon)[0]
+    rows: list[FxRate] = []
+    for variant, (currency, value) in INVALID_RATES.items():
+        for _ in range(BAD_ROWS[Check.FX_RATE_INVALID, variant]):
+            valid_from = (valid_from - timedelta(days=1)).replace(day=1)
+            rows.append(FxRate(currency, valid_from, Decimal(value)))
+    return rows
 
 
 def bad_rows(
@@ -43,7 +64,8 @@ def bad_rows(
     random_seed: int,
 ) -> BadRows:
     """The rows of every ``BAD_ROWS`` kind, at random instants of the last nine tenths of
-    the history (the future ones 1–3 days after its end)."""
+    the history (the future ones 1–3 days after its end); the invalid fx rates where no
+    subscription reads them (``invalid_fx_rates``)."""
     rng = stage_rng(random_seed, "bad-rows")
     start, end = horizon
     supplier_created = [s.created for s in suppliers]
@@ -136,4 +158,11 @@ def bad_rows(
         )
     sessions.sort()
     invitations.sort(key=lambda row: (row.sent, row.supplier_id))
-    return BadRows(future_suppliers, future_couples, subscriptions, sessions, invitations)
+    return BadRows(
+        future_suppliers,
+        future_couples,
+        subscriptions,
+        sessions,
+        invitations,
+        invalid_fx_rates(horizon),
+    )

@@ -109,7 +109,7 @@ def world(scale: Scale, end: datetime, random_seed: int) -> list[TableRows]:
         )
         for index, s in enumerate(all_subscriptions, start=1)
     ]
-    rates = fx_rates(horizon, random_seed)
+    rates = fx_rates(horizon, random_seed) + bad.fx_rates
     couple_created = [c.created for c in partners]
     return [
         TableRows(SourceTable.SUPPLIERS, supplier_rows, len(supplier_rows)),

@@ -58,7 +58,14 @@ BAD_ROWS: Mapping[tuple[Check, str], int] = MappingProxyType(
         (Check.TIMESTAMP_IN_FUTURE, SourceTable.COUPLES): 2,
         (Check.TIMESTAMP_IN_FUTURE, SourceTable.USER_SESSIONS): 3,
         (Check.TIMESTAMP_IN_FUTURE, SourceTable.INVITATIONS): 3,
+        (Check.FX_RATE_INVALID, "zero"): 1,
+        (Check.FX_RATE_INVALID, "negative"): 1,
+        (Check.FX_RATE_INVALID, "NaN"): 1,
     }
+)
+# The value of each invalid fx rate variant, and the currency it is given in.
+INVALID_RATES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {"zero": ("EUR", "0"), "negative": ("USD", "-0.8"), "NaN": ("EUR", "NaN")}
 )
 # The currency of the subscriptions that have no fx rate.
 UNRATED_CURRENCY = "CHF"
