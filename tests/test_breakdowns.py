@@ -10,8 +10,9 @@ import pytest
 from exporter.config import parse_config
 from exporter.engine import evaluate
 from exporter.migrate import migrate
-from exporter.seed import seed
+from exporter.seed import bad_row_count, seed
 from exporter.snapshot import Evaluation
+from exporter.vocabulary import Check
 
 P = "execmetrics_"
 END = datetime(2026, 6, 15, 12, tzinfo=UTC)
@@ -99,3 +100,16 @@ def test_breakdowns_sum_to_totals(seeded: str, top_n: int, offset_days: int) -> 
         - moves["churn"]
     )
     assert net == pytest.approx(mrr - mrr_m1, rel=1e-9, abs=1e-6)
+
+
+def test_data_quality_counts_are_the_seeded_bad_rows(seeded: str) -> None:
+    """Every check the exporter reports counts exactly the rows the seed declares for it."""
+    ev = evaluate(seeded, parse_config({"reporting": {"timezone": "Europe/London"}}), END)
+    assert ev.errors == {}
+    counts = {
+        dict(labels)["check"]: value
+        for labels, value in ev.series(P + "data_quality_issues").items()
+    }
+    assert counts
+    for check, value in counts.items():
+        assert value == bad_row_count(Check(check)), check
