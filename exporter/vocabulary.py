@@ -101,6 +101,13 @@ class Unit(StrEnum):
     SECONDS = "seconds"
     TIMESTAMP = "timestamp"
 
+    @property
+    def additive(self) -> bool:
+        """Whether values of several label values add up (money, counts) or not (ratios,
+        durations, instants): a board sums the first over a label and takes the max of
+        the second."""
+        return self in (Unit.CURRENCY, Unit.COUNT)
+
 
 # A label value for data-driven labels (SPEC §4): NULL or blank, and the tail past top N.
 UNKNOWN = "unknown"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,32 +21,31 @@ import promql_parser
 import pytest
 import yaml
 
-from exporter import catalog
-from exporter.dashboards import (
-    BuildOptions,
-    build_all,
-    promql_queries,
-    sample_values,
-    sql_queries,
-    substitute,
-    variable_queries,
-    with_panel_reference,
-)
-from exporter.dashboards.__main__ import main as build_main
-from exporter.dashboards.common import (
-    AREAS,
-    MULTIPLIERS,
-    OVERVIEW_UID,
+from dashboards.__main__ import main as build_main
+from dashboards.build import build_all
+from dashboards.cards import QUALITY_BY_AREA
+from dashboards.datasources import (
     PG_VAR,
     POSTGRES_TYPE,
     POSTGRES_UID,
     PROM_VAR,
     PROMETHEUS_TYPE,
     PROMETHEUS_UID,
-    RULES,
-    currency_unit,
 )
-from exporter.dashboards.panels import QUALITY_BY_AREA
+from dashboards.links import AREAS, OVERVIEW_UID
+from dashboards.options import BuildOptions
+from dashboards.queries import RULES
+from dashboards.reference import with_panel_reference
+from dashboards.units import INTERVALS, MULTIPLIERS, currency_unit
+from exporter import catalog
+from exporter.vocabulary import Unit
+from tests.board_queries import (
+    promql_queries,
+    sample_values,
+    sql_queries,
+    substitute,
+    variable_queries,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
@@ -119,10 +120,10 @@ def test_every_board_is_built_with_its_fixed_uid() -> None:
 
 def test_committed_json_equals_the_build() -> None:
     committed = {p.name for p in DASHBOARDS.glob("*.json")}
-    assert committed == set(BUILT), "run: python -m exporter.dashboards"
+    assert committed == set(BUILT), "run: python -m dashboards"
     for name, text in BUILT.items():
         assert (DASHBOARDS / name).read_text(encoding="utf-8") == text, (
-            f"dashboards/{name} differs from the build; run: python -m exporter.dashboards"
+            f"dashboards/{name} differs from the build; run: python -m dashboards"
         )
 
 
@@ -151,7 +152,7 @@ def test_docs_panel_tables_are_current(tmp_path: Path) -> None:
     doc = ROOT / "docs" / "dashboards.md"
     text = doc.read_text(encoding="utf-8")
     assert with_panel_reference(text, OPTS) == text, (
-        "run: python -m exporter.dashboards --docs docs/dashboards.md"
+        "run: python -m dashboards --docs docs/dashboards.md"
     )
     for uid in UIDS:
         assert f"(`{uid}`)" in text
@@ -162,14 +163,41 @@ def test_docs_panel_tables_are_current(tmp_path: Path) -> None:
     assert build_main(["--out", str(tmp_path), "--docs", str(tmp_path / "none.md")]) == 2
 
 
-def test_build_options_change_currency_unit_and_schema() -> None:
-    other = build_all(BuildOptions(currency="EUR", schema="metrics"))
+def test_build_options_change_currency_unit() -> None:
+    other = build_all(BuildOptions(currency="EUR"))
     text = "".join(other.values())
     assert '"unit": "currencyEUR"' in text
     assert "currencyGBP" not in text
-    assert "metrics.grafana_supplier_mrr_changes" in text
-    assert "execmetrics.grafana_" not in text
     assert currency_unit("XYZ") == "prefix:XYZ "
+
+
+def test_sql_panels_name_no_schema() -> None:
+    """The exporter schema is grafana_reader's search_path (set by migrate), so the same
+    boards serve every exporter schema."""
+    for q in sql_queries(OPTS):
+        assert not re.search(r"\b[a-z_]+\.(grafana_|daily_metrics)", q.sql), q.sql
+
+
+def test_the_runtime_never_imports_the_builder() -> None:
+    imports = re.compile(r"^\s*(?:from|import)\s+(dashboards|grafana_foundation_sdk)\b", re.M)
+    for path in sorted((ROOT / "exporter").rglob("*.py")):
+        assert not imports.search(path.read_text(encoding="utf-8")), path
+
+
+def test_build_command_names_a_missing_extra_in_one_line() -> None:
+    """Without the Grafana SDK (the dashboards extra), one line on stderr and exit 2."""
+    hide = (
+        "import runpy, sys; sys.modules['grafana_foundation_sdk'] = None; "
+        "sys.argv = ['python -m dashboards', '--check']; "
+        "runpy.run_module('dashboards', run_name='__main__', alter_sys=True)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", hide], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert "grafana_foundation_sdk" in line and "'dashboards' extra" in line, line
+    assert "Traceback" not in proc.stderr
 
 
 # --- JSON schema ------------------------------------------------------------------------------
@@ -266,7 +294,9 @@ def test_panel_has_title_description_unit_and_target(item: tuple[str, dict[str, 
 def _expected_unit(exprs: list[str]) -> str:
     """The unit a Prometheus panel must have, from what its queries read."""
     if any("time() -" in e for e in exprs):
-        return "s"
+        # a group's data age, in multiples of its interval
+        assert all("/ max by (group) (execmetrics_group_interval_seconds" in e for e in exprs)
+        return INTERVALS
     kinds = set()
     for e in exprs:
         names = {s.name for s in selectors(parse(e))}
@@ -365,6 +395,99 @@ def test_panel_ids_unique_and_grid_without_overlap(uid: str) -> None:
                 cells.add((x, y))
 
 
+# --- two replicas, one truth ------------------------------------------------------------------
+
+
+def _unparen(node: object) -> object:
+    while isinstance(node, promql_parser.ParenExpr):
+        node = node.expr
+    return node
+
+
+def replica_unsafe(node: object) -> list[str]:
+    """Aggregations of ``node`` that would count a series once per scraped replica: a
+    ``sum`` (or ``count``/``avg``) over catalog series not first reduced to one series per
+    value of the metric's own labels (``max by (<catalog labels>)``)."""
+    found: list[str] = []
+    node = _unparen(node)
+    if isinstance(node, promql_parser.AggregateExpr):
+        op = str(node.op)
+        if op == "sum":
+            inner = _unparen(node.expr)
+            names = {s.name for s in selectors(inner)}
+            rules_only = names <= set(RULES) or all(":" in n for n in names)
+            ok = rules_only or (
+                isinstance(inner, promql_parser.AggregateExpr)
+                and str(inner.op) == "max"
+                and inner.modifier is not None
+                and "By" in str(inner.modifier.type)
+                and len(names) == 1
+                and set(inner.modifier.labels) == set(catalog.BY_NAME[names.pop()].labels)
+            )
+            if not ok:
+                found.append(str(node))
+        elif op not in ("max", "min"):
+            found.append(str(node))
+    for child in ("expr", "lhs", "rhs"):
+        if hasattr(node, child):
+            found += replica_unsafe(getattr(node, child))
+    if isinstance(node, promql_parser.Call):
+        for arg in node.args:
+            found += replica_unsafe(arg)
+    return found
+
+
+def test_replica_check_finds_a_doubled_sum() -> None:
+    assert replica_unsafe(promql_parser.parse("sum(execmetrics_mrr)"))
+    assert replica_unsafe(promql_parser.parse("sum by (user_type) (execmetrics_active_users)"))
+    assert replica_unsafe(promql_parser.parse("sum(max by (window) (execmetrics_active_users))"))
+    assert not replica_unsafe(
+        promql_parser.parse("sum(max by (user_type, window) (execmetrics_active_users))")
+    )
+
+
+def test_no_panel_query_counts_a_replica_twice() -> None:
+    for q in promql_queries(OPTS):
+        assert not replica_unsafe(parse(q.expr)), f"{q.board_uid}: {q.panel_title}: {q.expr}"
+
+
+def test_no_rule_counts_a_replica_twice() -> None:
+    checked = 0
+    for f in sorted(RULES_DIR.glob("*.yml")):
+        for g in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).get("groups", []):
+            for r in g.get("rules", []):
+                if "record" in r:
+                    checked += 1
+                    unsafe = replica_unsafe(promql_parser.parse(r["expr"]))
+                    assert not unsafe, f"{f.name}: {r['record']}: {unsafe}"
+    assert checked >= len(RULES)
+
+
+def sums(node: object) -> Iterator[promql_parser.AggregateExpr]:
+    """Every ``sum`` aggregation in ``node``."""
+    node = _unparen(node)
+    if isinstance(node, promql_parser.AggregateExpr) and str(node.op) == "sum":
+        yield node
+    for child in ("expr", "lhs", "rhs"):
+        if hasattr(node, child):
+            yield from sums(getattr(node, child))
+    if isinstance(node, promql_parser.Call):
+        for arg in node.args:
+            yield from sums(arg)
+
+
+def test_only_money_and_counts_are_summed() -> None:
+    """Ratios, durations and instants of several label values do not add up."""
+    summed = 0
+    for q in promql_queries(OPTS):
+        for node in sums(parse(q.expr)):
+            for s in selectors(node):
+                if s.name in catalog.BY_NAME:
+                    summed += 1
+                    assert Unit(catalog.BY_NAME[s.name].unit).additive, q.expr
+    assert summed
+
+
 # --- drill-down -----------------------------------------------------------------------------
 
 
@@ -436,7 +559,7 @@ def test_recording_rules_used_by_the_boards_are_defined() -> None:
 
 
 def test_sql_panels_read_only_the_grafana_reader_objects() -> None:
-    allowed = re.compile(rf"^{OPTS.schema}\.(grafana_[a-z_]+|daily_metrics)$")
+    allowed = re.compile(r"^(grafana_[a-z_]+|daily_metrics)$")
     queries = sql_queries(OPTS)
     assert len(queries) >= 6
     for q in queries:

@@ -20,7 +20,7 @@ import pytest
 from psycopg import sql
 
 from exporter.config import parse_config
-from exporter.dashboards import BuildOptions, expand_sql_macros, sql_queries
+from tests.board_queries import expand_sql_macros, login_as_reader, sql_queries
 from tests.support import config, couple, invite, load, migrate, rate, session, sub, supplier, ts
 
 READER = "grafana_reader"
@@ -107,10 +107,10 @@ def db(db_url: str) -> str:
 
 @contextmanager
 def as_reader(url: str, search_path: str | None = None) -> Iterator[psycopg.Connection]:
-    """A connection acting as grafana_reader (with the server's default search_path, as
-    Grafana's datasource has, unless one is given)."""
+    """A connection acting as grafana_reader (with the role's own settings, its
+    search_path among them, as Grafana's datasource logs in, unless one is given)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(READER)))
+        login_as_reader(conn)
         if search_path is not None:
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(search_path)))
         yield conn
@@ -382,7 +382,7 @@ def test_another_exporter_schema(db_url: str) -> None:
     migrate(db_url, cfg)
     load(db_url, cfg.source_schema, **DATA)
     with as_reader(db_url) as conn:
-        for q in sql_queries(BuildOptions(schema="metrics")):
+        for q in sql_queries():
             conn.execute(expand_sql_macros(q.sql, START, END))  # type: ignore[call-overload]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM metrics.settings")

@@ -116,6 +116,8 @@ def test_wheel_contains_the_sql_and_the_template(wheel: Path) -> None:
     assert repo_sql <= names, sorted(repo_sql - names)
     assert "execmetrics = exporter.cli:main" in scripts
     assert not any(n.startswith("tests/") for n in names)
+    # The boards builder is a build tool beside its JSON (dashboards/), not in the wheel.
+    assert not any(n.startswith(("dashboards/", "exporter/dashboards/")) for n in names)
 
 
 def test_installed_copy_reads_sql_and_templates_from_the_package(

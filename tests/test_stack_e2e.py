@@ -8,7 +8,7 @@ API:
 
 - every PromQL query of every panel and every variable query of every board returns a
   non-empty result (Grafana variables replaced by the sample values of
-  ``exporter.dashboards``);
+  ``tests.board_queries``);
 - every recording rule evaluates (health "ok") to a non-empty result, every alerting
   rule evaluates with health "ok";
 - ViralCoefficientBelowTarget is pending (or firing) for ``dataset="low"`` and absent for
@@ -37,16 +37,17 @@ import psycopg
 import pytest
 import yaml
 
-from exporter.dashboards import (
-    build_all,
+from dashboards.build import build_all
+from dashboards.variables import ALL_VALUE
+from tests.board_queries import (
     expand_sql_macros,
+    login_as_reader,
     promql_queries,
     sample_values,
     sql_queries,
     substitute,
     variable_queries,
 )
-from exporter.dashboards.common import ALL_VALUE
 from tests.conftest import require_tool
 from tests.stack import (
     PrometheusAPI,
@@ -459,7 +460,7 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
                 text = expand_sql_macros(q.sql, *ranges.get(q.board_uid, (now - 90 * DAY, now)))
                 where = f"{q.board_uid} | {q.panel_title} | {_one_line(text)}"
                 with psycopg.connect(urls["high"]) as conn:
-                    conn.execute("SET ROLE grafana_reader")
+                    login_as_reader(conn)
                     rows = conn.execute(text).fetchall()
                     conn.rollback()
             except (psycopg.Error, ValueError) as exc:

@@ -1,8 +1,8 @@
 -- Grafana panel query (users board), run as grafana_reader by the PostgreSQL datasource.
--- {schema} is replaced by the exporter's schema when the boards are built; $__ macros are Grafana's.
+-- The views are found through grafana_reader's search_path (the exporter schema); $__ macros are Grafana's.
 SELECT day::timestamp AS "time",
        active_suppliers AS "active suppliers",
        active_couples AS "active couples"
-FROM {schema}.daily_metrics
+FROM daily_metrics
 WHERE day BETWEEN $__timeFrom()::date AND $__timeTo()::date
 ORDER BY 1

@@ -1,7 +1,7 @@
 -- Grafana panel query (engagement board), run as grafana_reader by the PostgreSQL datasource.
--- {schema} is replaced by the exporter's schema when the boards are built; $__ macros are Grafana's.
+-- The views are found through grafana_reader's search_path (the exporter schema); $__ macros are Grafana's.
 SELECT day::timestamp AS "time",
        sessions AS "sessions"
-FROM {schema}.daily_metrics
+FROM daily_metrics
 WHERE day BETWEEN $__timeFrom()::date AND $__timeTo()::date
 ORDER BY 1

@@ -1,12 +1,12 @@
 -- Grafana panel query (users board), run as grafana_reader by the PostgreSQL datasource.
--- {schema} is replaced by the exporter's schema when the boards are built; $__ macros are Grafana's.
+-- The views are found through grafana_reader's search_path (the exporter schema); $__ macros are Grafana's.
 SELECT created_at AS "Signed up",
        user_type AS "Side",
        user_id::text AS "Id",
        coalesce(category, '-') AS "Category",
        country AS "Country",
        deleted_at AS "Deleted"
-FROM {schema}.grafana_recent_signups
+FROM grafana_recent_signups
 WHERE $__timeFilter(created_at)
 ORDER BY created_at DESC, user_type, user_id
 LIMIT 500

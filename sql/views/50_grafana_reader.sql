@@ -216,6 +216,16 @@ BEGIN
     GRANT EXECUTE ON FUNCTION grafana_supplier_mrr_changes(timestamptz, timestamptz),
                               grafana_top_inviters(timestamptz, timestamptz, integer)
        TO grafana_reader;
+    -- The boards' SQL names these objects unqualified: a login of grafana_reader in this
+    -- database finds them in the exporter schema. Setting another role's defaults needs
+    -- CREATEROLE; without it an administrator runs this statement.
+    BEGIN
+        EXECUTE format('ALTER ROLE grafana_reader IN DATABASE %I SET search_path = %I',
+                       current_database(), current_schema());
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE NOTICE 'search_path of grafana_reader not set (no CREATEROLE): run ALTER ROLE grafana_reader IN DATABASE % SET search_path = %',
+            quote_ident(current_database()), quote_ident(current_schema());
+    END;
 END
 $$;
 

@@ -1,29 +1,42 @@
-"""``python -m exporter.dashboards``: write (or check) the dashboard JSON files."""
+"""``python -m dashboards``: write (or check) the dashboard JSON files.
+
+Run from the repository root. The builder needs the ``dashboards`` extra (the Grafana
+foundation SDK); without it the command says so in one line and exits 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
-from exporter.dashboards import BuildOptions, build_all, with_panel_reference
+PROG = "python -m dashboards"
+HERE = Path(__file__).resolve().parent
+SDK = "grafana_foundation_sdk"
+INSTALL = "pip install -e '.[dashboards]'"
+
+
+def _missing_module() -> str | None:
+    """The first module the builder needs that is not installed."""
+    for name in (SDK, "exporter", "yaml", "pydantic"):
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m exporter.dashboards",
-        description="Build the execmetrics Grafana dashboards as JSON files.",
+        prog=PROG, description="Build the execmetrics Grafana dashboards as JSON files."
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("dashboards"), help="directory (default: dashboards/)"
+        "--out", type=Path, default=HERE, help="directory (default: this package's, dashboards/)"
     )
     parser.add_argument(
         "--currency", default="GBP", help="reporting currency, for the money unit (default GBP)"
-    )
-    parser.add_argument(
-        "--schema",
-        default="execmetrics",
-        help="exporter schema holding the grafana_ views (default execmetrics)",
     )
     parser.add_argument(
         "--docs",
@@ -36,10 +49,24 @@ def main(argv: list[str] | None = None) -> int:
         help="write nothing; exit 1 when a file in --out differs from the build",
     )
     args = parser.parse_args(argv)
+
+    missing = _missing_module()
+    if missing is not None:
+        extra = "the 'dashboards' extra" if missing == SDK else "the package and its extras"
+        print(
+            f"{PROG}: error: module {missing!r} is not installed; install {extra}: {INSTALL}",
+            file=sys.stderr,
+        )
+        return 2
+
+    from dashboards.build import build_all
+    from dashboards.options import BuildOptions
+    from dashboards.reference import COMMAND, with_panel_reference
+
     try:
-        opts = BuildOptions(currency=args.currency, schema=args.schema)
+        opts = BuildOptions(currency=args.currency)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
 
     built = build_all(opts)
@@ -57,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             doc_text = doc.read_text(encoding="utf-8")
             doc_new = with_panel_reference(doc_text, opts)
         except (OSError, ValueError) as exc:
-            print(f"error: {doc}: {exc}", file=sys.stderr)
+            print(f"{PROG}: error: {doc}: {exc}", file=sys.stderr)
             return 2
 
     if args.check:
@@ -72,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in differ:
             print(f"{name}: differs from the build", file=sys.stderr)
         if differ:
-            print("run: python -m exporter.dashboards --docs docs/dashboards.md", file=sys.stderr)
+            print(f"run: {COMMAND}", file=sys.stderr)
             return 1
         return 0
 

@@ -1,0 +1,87 @@
+"""Engagement: DAU/MAU stickiness per side against its benchmark bands, and session length."""
+
+from __future__ import annotations
+
+from dashboards import cards as c
+from dashboards.cards import ACTIVE, d
+from dashboards.layout import Board
+from dashboards.links import AREAS
+from dashboards.options import BuildOptions
+from dashboards.queries import agg, panel_sql
+from dashboards.specs import FULL, HALF, Row, SqlTable, Target, Trend
+from dashboards.units import unit_for
+from exporter.vocabulary import GroupName, UserType
+
+GROUP = GroupName.ENGAGEMENT
+AREA = AREAS[GROUP]
+OVERALL = "execmetrics_session_duration_average_seconds"
+PER_SIDE = "execmetrics_session_duration_average_by_user_type_seconds"
+
+
+def board(opts: BuildOptions) -> Board:
+    def unit(name: str) -> str:
+        return unit_for(name, opts.currency)
+
+    return Board(
+        uid=AREA.uid,
+        title="Engagement",
+        description=(
+            "How often users come back (DAU/MAU stickiness per side, against B2B SaaS bands "
+            "for suppliers and consumer bands for couples) and how long they stay."
+        ),
+        items=(
+            Row("Summary"),
+            c.stickiness(opts),
+            c.supplier_stickiness(opts),
+            c.couple_stickiness(opts),
+            c.session_duration(opts),
+            Row("Stickiness"),
+            c.side_stickiness_trend(opts, UserType.SUPPLIER),
+            c.side_stickiness_trend(opts, UserType.COUPLE),
+            c.stickiness_trend(opts, size=HALF),
+            Trend(
+                "DAU, WAU and MAU",
+                "Distinct users of both sides with a session in the last day, 7 days and "
+                "30 days. " + d(ACTIVE),
+                unit(ACTIVE),
+                HALF,
+                targets=c.dau_wau_mau_targets(),
+                min=0,
+            ),
+            Row("Sessions"),
+            Trend(
+                "Average session duration per side",
+                f"{d(PER_SIDE)} {d(OVERALL)}",
+                unit(OVERALL),
+                HALF,
+                targets=(
+                    Target(agg(OVERALL), "all users"),
+                    Target(agg(PER_SIDE, ("user_type",)), "{{user_type}}s"),
+                ),
+                min=0,
+            ),
+            SqlTable(
+                "Sessions per day (database history)",
+                "Sessions with exactly one user, per local day of the reporting time zone, "
+                "from the exporter's daily_metrics materialized view (PostgreSQL).",
+                unit(ACTIVE),
+                HALF,
+                sql=panel_sql("daily_sessions"),
+                time_series=True,
+            ),
+            SqlTable(
+                "Average session duration per day (database history)",
+                "Mean capped duration of the day's sessions with a duration above zero, per "
+                "local day, from the exporter's daily_metrics materialized view (PostgreSQL).",
+                unit(OVERALL),
+                FULL.high(8),
+                sql=panel_sql("daily_duration"),
+                time_series=True,
+            ),
+            Row("Data"),
+            c.area_quality(opts, GROUP),
+            c.area_freshness(opts, GROUP),
+            c.area_last_run(opts, GROUP),
+        ),
+        tags=(GROUP,),
+    )

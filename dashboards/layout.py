@@ -1,0 +1,90 @@
+"""A board declaration, its grid layout and its Grafana dashboard model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.models import dashboard as models
+
+from dashboards.datasources import postgres_variable, prometheus_variable
+from dashboards.links import TAG, other_boards_link
+from dashboards.panels import build_panel
+from dashboards.specs import GRID_WIDTH, Bars, Item, Row, SqlTable, Stat, Trend
+from dashboards.variables import LabelVariable
+
+
+@dataclass(frozen=True)
+class Board:
+    """A dashboard declaration: its panels in layout order and its variables."""
+
+    uid: str
+    title: str
+    description: str
+    items: tuple[Item, ...]
+    variables: tuple[LabelVariable, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def panels(self) -> list[Stat | Trend | Bars | SqlTable]:
+        return [i for i in self.items if not isinstance(i, Row)]
+
+    @property
+    def uses_postgres(self) -> bool:
+        return any(isinstance(i, SqlTable) for i in self.items)
+
+
+def build_board(board: Board) -> models.Dashboard:
+    """The Grafana dashboard model of a board declaration."""
+    builder = (
+        dash.Dashboard(board.title)
+        .uid(board.uid)
+        .description(board.description)
+        .tags([TAG, *board.tags])
+        .readonly()
+        .refresh("1m")
+        .time("now-90d", "now")
+        .timezone("browser")
+        .tooltip(models.DashboardCursorSync.CROSSHAIR)
+        .timepicker(
+            dash.TimePicker().refresh_intervals(["1m", "5m", "15m", "30m", "1h", "2h", "1d"])
+        )
+        .link(other_boards_link())
+        .with_variable(prometheus_variable())
+    )
+    if board.uses_postgres:
+        builder = builder.with_variable(postgres_variable())
+    for v in board.variables:
+        builder = builder.with_variable(v.build())
+    for item, pos in zip(board.items, layout(board.items), strict=True):
+        if isinstance(item, Row):
+            builder = builder.with_row(dash.Row(item.title).grid_pos(pos))
+        else:
+            builder = builder.with_panel(build_panel(item).grid_pos(pos))  # type: ignore[attr-defined]
+    model = builder.build()
+    # Stable panel ids, 1.. in layout order (the SDK leaves them unset).
+    for i, panel in enumerate(model.panels or [], start=1):
+        panel.id_val = i
+    return model
+
+
+def layout(items: Sequence[Item]) -> list[models.GridPos]:
+    """Grid positions in reading order: a panel that does not fit on the current line
+    starts the next one; a row starts a new line of its own."""
+    positions = []
+    x = y = line_height = 0
+    for item in items:
+        if isinstance(item, Row):
+            y += line_height
+            positions.append(models.GridPos(h=1, w=GRID_WIDTH, x=0, y=y))
+            x, y, line_height = 0, y + 1, 0
+            continue
+        width, height = item.size.width, item.size.height
+        if not 0 < width <= GRID_WIDTH:
+            raise ValueError(f"{item.title}: width {width} is not within 1..{GRID_WIDTH}")
+        if x + width > GRID_WIDTH:
+            x, y, line_height = 0, y + line_height, 0
+        positions.append(models.GridPos(h=height, w=width, x=x, y=y))
+        x += width
+        line_height = max(line_height, height)
+    return positions

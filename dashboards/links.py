@@ -1,0 +1,69 @@
+"""The detail boards, and the drill-down links that open them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.models import dashboard as models
+
+from exporter.vocabulary import GroupName
+
+FOLDER = "Executive metrics"
+TAG = "execmetrics"
+OVERVIEW_UID = "execmetrics-overview"
+
+
+@dataclass(frozen=True)
+class Area:
+    """A detail board: the metric group it shows, its uid and title."""
+
+    group: GroupName
+    title: str
+
+    @property
+    def uid(self) -> str:
+        return f"{TAG}-{self.group}"
+
+
+AREAS: dict[GroupName, Area] = {
+    a.group: a
+    for a in (
+        Area(GroupName.REVENUE, "Revenue"),
+        Area(GroupName.USERS, "Users"),
+        Area(GroupName.VIRAL, "Viral loop"),
+        Area(GroupName.ENGAGEMENT, "Engagement"),
+    )
+}
+
+
+def drill_down_url(area: Area) -> str:
+    """URL of a detail board carrying the current time range and every variable."""
+    return f"/d/{area.uid}?${{__url_time_range}}&${{__all_variables}}"
+
+
+def drill_down_link(area: Area) -> dash.DashboardLink:
+    return (
+        dash.DashboardLink(f"{area.title} details")
+        .type(models.DashboardLinkType.LINK)
+        .url(drill_down_url(area))
+        .tooltip(f"Open the {area.title} board with this time range and these variables")
+        .keep_time(True)
+        .include_vars(True)
+        .target_blank(False)
+    )
+
+
+def other_boards_link() -> dash.DashboardLink:
+    """The board header's dropdown of every executive-metrics board."""
+    return (
+        dash.DashboardLink("Executive metrics")
+        .type(models.DashboardLinkType.DASHBOARDS)
+        .tags([TAG])
+        .as_dropdown(False)
+        .include_vars(True)
+        .keep_time(True)
+        .target_blank(False)
+        .icon("external link")
+        .tooltip("The other executive-metrics boards")
+    )

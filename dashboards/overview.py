@@ -1,0 +1,54 @@
+"""Executive overview: the headline numbers of every area, each a link to its detail board."""
+
+from __future__ import annotations
+
+from dashboards import cards as c
+from dashboards.layout import Board
+from dashboards.links import AREAS, OVERVIEW_UID
+from dashboards.options import BuildOptions
+from dashboards.specs import Row
+from dashboards.variables import CURRENCY_VARIABLE, VIRAL_WINDOW_VARIABLE
+from exporter.vocabulary import GroupName, UserType
+
+
+def board(opts: BuildOptions) -> Board:
+    revenue, users, viral, engagement = (
+        (AREAS[g],)
+        for g in (GroupName.REVENUE, GroupName.USERS, GroupName.VIRAL, GroupName.ENGAGEMENT)
+    )
+    return Board(
+        uid=OVERVIEW_UID,
+        title="Executive overview",
+        description=(
+            "Revenue, users, the viral loop and engagement of the wedding platform at a "
+            "glance. Click any value to open its area's detail board with the same time "
+            "range and variables."
+        ),
+        items=(
+            Row("Revenue"),
+            *c.revenue_cards(opts, revenue),
+            Row("Users"),
+            c.active_side(opts, UserType.SUPPLIER, users),
+            c.active_side(opts, UserType.COUPLE, users),
+            c.signups_today(opts, users),
+            c.dau_wau_mau(opts, users),
+            Row("Viral loop"),
+            *c.viral_cards(opts, viral),
+            Row("Engagement"),
+            c.stickiness(opts, engagement),
+            c.supplier_stickiness(opts, engagement),
+            c.couple_stickiness(opts, engagement),
+            c.session_duration(opts, engagement),
+            Row("Trends"),
+            c.mrr_movements_trend(opts, revenue),
+            c.mrr_by_plan(opts, revenue),
+            c.active_users_trend(opts, users),
+            c.viral_coefficient_trend(opts, viral),
+            c.stickiness_trend(opts, engagement),
+            Row("Data"),
+            c.data_quality_total(opts),
+            c.data_freshness(opts),
+        ),
+        variables=(CURRENCY_VARIABLE, VIRAL_WINDOW_VARIABLE),
+        tags=("overview",),
+    )

@@ -1,0 +1,114 @@
+"""Panel declarations: what a panel shows and how big it is, before any SDK builder.
+
+Boards are tuples of these values (:class:`Stat`, :class:`Trend`, :class:`Bars`,
+:class:`SqlTable`, :class:`Row`); :mod:`dashboards.panels` turns them into builders and
+:mod:`dashboards.layout` places them on the grid in reading order.
+
+JSON-schema constraint kept throughout: Grafana's dashboard schema admits only objects as
+field-override matcher options and values, so overrides are limited to colours (matched
+with ``byNames``); no panel relies on a per-field unit or display-name override. Series
+are named with ``legendFormat`` (or SQL column aliases) and every panel has one unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from grafana_foundation_sdk.models import dashboard as models
+
+from dashboards.links import Area
+from dashboards.thresholds import BLUE, NEUTRAL
+
+GRID_WIDTH = 24
+
+
+@dataclass(frozen=True)
+class Size:
+    """Width (of the 24-column grid) and height (grid rows) of a panel."""
+
+    width: int
+    height: int
+
+    def high(self, height: int) -> Size:
+        return Size(self.width, height)
+
+
+NARROW_CARD = Size(3, 5)  # eight on a line
+CARD = Size(6, 5)  # four on a line
+THIRD = Size(8, 9)
+HALF = Size(12, 9)
+TWO_THIRDS = Size(16, 9)
+FULL = Size(GRID_WIDTH, 9)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One PromQL query of a panel; ``legend`` names its series."""
+
+    expr: str
+    legend: str = "__auto"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What every panel has, whatever its datasource: the shared header."""
+
+    title: str
+    description: str
+    unit: str
+    size: Size
+    links: tuple[Area, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stat(Panel):
+    targets: tuple[Target, ...] = ()
+    thresholds: list[models.Threshold] = field(default_factory=lambda: NEUTRAL)
+    color_mode: Literal["value", "background", "none"] = "none"
+    graph: bool = True
+    decimals: int | None = None
+    min: float | None = None
+
+
+@dataclass(frozen=True)
+class Trend(Panel):
+    targets: tuple[Target, ...] = ()
+    stacked: bool = False
+    fill: int = 10
+    thresholds: list[models.Threshold] | None = None
+    thresholds_style: str = "off"  # off, line, dashed, area, line+area, dashed+area
+    colors: Mapping[str, str] = field(default_factory=dict)
+    decimals: int | None = None
+    min: float | None = None
+
+
+@dataclass(frozen=True)
+class Bars(Panel):
+    """Current values of a breakdown, one bar per label value, largest first."""
+
+    targets: tuple[Target, ...] = ()
+    thresholds: list[models.Threshold] = field(default_factory=lambda: BLUE)
+    decimals: int | None = None
+
+
+@dataclass(frozen=True)
+class SqlTable(Panel):
+    """Rows from the PostgreSQL datasource (read-only grafana_ views of the exporter)."""
+
+    sql: str = ""
+    time_series: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+
+
+Item = Stat | Trend | Bars | SqlTable | Row
+
+
+def stacked(title: str, description: str, unit: str, size: Size, *targets: Target) -> Trend:
+    """A stacked breakdown over time, one band per label value."""
+    return Trend(title, description, unit, size, targets=targets, stacked=True, fill=60)
