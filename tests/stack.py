@@ -215,9 +215,13 @@ class PrometheusAPI:
             )
         return body["data"]
 
-    def query(self, expr: str) -> dict[str, Any]:
-        """An instant query at now: ``{"resultType": ..., "result": ...}``."""
-        return dict(self._get("/api/v1/query", {"query": expr}))
+    def query(self, expr: str, at: float | None = None) -> dict[str, Any]:
+        """An instant query at ``at`` (Unix time; default now):
+        ``{"resultType": ..., "result": ...}``."""
+        params: dict[str, str] = {"query": expr}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        return dict(self._get("/api/v1/query", params))
 
     def vector(self, expr: str) -> list[dict[str, Any]]:
         data = self.query(expr)

@@ -18,6 +18,12 @@ Last, every SQL query of the boards' PostgreSQL panels runs as ``grafana_reader`
 "high" database over each board's default time range (90 days, within the seeded year)
 and returns rows.
 
+Two replicas, one truth: "high" is served by two ``execmetrics serve`` processes (two
+replicas over one database), and a second Prometheus scrapes only one of them. Every
+figure of the overview is the same in both Prometheus servers: no panel counts a replica
+twice. (Source events near the edges of the windows are removed first, so the two
+replicas, whose instants T differ by seconds, compute the same numbers.)
+
 Failures are collected and reported together, one line per board, panel and query.
 """
 
@@ -38,7 +44,10 @@ import pytest
 import yaml
 
 from dashboards.build import build_all
+from dashboards.links import OVERVIEW_UID
 from dashboards.variables import ALL_VALUE
+from exporter.config import parse_config
+from exporter.instant import month_back
 from tests.board_queries import (
     expand_sql_macros,
     login_as_reader,
@@ -51,6 +60,7 @@ from tests.board_queries import (
 from tests.conftest import require_tool
 from tests.stack import (
     PrometheusAPI,
+    Server,
     console_script,
     environ,
     free_port,
@@ -67,6 +77,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RULE_FILES = sorted((ROOT / "provisioning" / "prometheus" / "rules").glob("*.yml"))
 
 DATASETS = ("high", "low")
+# The exporters: two replicas of "high" over one database, one of "low".
+REPLICAS = {"high": "high", "high-b": "high", "low": "low"}
+# The second Prometheus scrapes one replica of each dataset.
+ONE_REPLICA = ("high", "low")
 GROUP_INTERVAL_SECONDS = 2
 EXPORTER_CONFIG = {
     "groups": {
@@ -127,6 +141,37 @@ WHERE id IN (
     LIMIT %(n)s
 )
 """
+
+# Events this close to an edge of a window (T - 1d, 7d, 30d, M1 = T - one month, and T
+# itself) are removed, so that every instant T within QUIET of now sees the same data.
+QUIET = timedelta(minutes=20)
+EDGES = (timedelta(0), timedelta(days=1), timedelta(days=7), timedelta(days=30))
+QUIET_SQL = (
+    "DELETE FROM user_sessions WHERE created_at BETWEEN %(lo)s AND %(hi)s",
+    "DELETE FROM invitations WHERE sent_at BETWEEN %(lo)s AND %(hi)s"
+    " OR accepted_at BETWEEN %(lo)s AND %(hi)s",
+    "DELETE FROM subscriptions WHERE started_at BETWEEN %(lo)s AND %(hi)s"
+    " OR trial_ends_at BETWEEN %(lo)s AND %(hi)s OR ended_at BETWEEN %(lo)s AND %(hi)s",
+)
+
+
+def quiet_window_edges(url: str, now: datetime) -> None:
+    """Remove the source events within QUIET of an edge of a window ending near now."""
+    m1_offset = now - month_back(now, parse_config(EXPORTER_CONFIG).reporting.zone)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for offset in (*EDGES, m1_offset):
+            edge = now - offset
+            for statement in QUIET_SQL:
+                conn.execute(statement, {"lo": edge - QUIET, "hi": edge + QUIET})
+
+
+def figures(api: PrometheusAPI, expr: str, at: float) -> dict[tuple[tuple[str, str], ...], float]:
+    """Labels -> value of an instant query's result (a scalar under no labels)."""
+    data = api.query(expr, at)
+    if data["resultType"] == "scalar":
+        return {(): float(data["result"][1])}
+    return {tuple(sorted(r["metric"].items())): float(r["value"][1]) for r in data["result"]}
+
 
 # SQL panels whose tables must list rows over the boards' default range (every SQL panel is
 # checked for rows; these are named so a renamed panel fails loudly).
@@ -220,6 +265,9 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
             ]
         )
 
+    for url in urls.values():
+        quiet_window_edges(url, datetime.now(UTC))
+
     high = _collect(execmetrics, config, urls["high"])
     if _viral_coefficient(high) <= 1.0:
         _raise_viral_coefficient(urls["high"], high, end, target=1.2)
@@ -235,7 +283,8 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
     with ExitStack() as stack:
         # ---- two exporters ---------------------------------------------------------------
         exporters = {}
-        for name, url in urls.items():
+        for name, dataset in REPLICAS.items():
+            url = urls[dataset]
             port = free_port()
             exporters[name] = stack.enter_context(
                 running(
@@ -255,91 +304,108 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
             )
 
         # ---- Prometheus ------------------------------------------------------------------
-        prom_config = tmp_path / "prometheus.yml"
-        prom_config.write_text(
-            yaml.safe_dump(
-                {
-                    "global": {
-                        "scrape_interval": "1s",
-                        "scrape_timeout": "1s",
-                        "evaluation_interval": "1s",
+        def start_prometheus(name: str, scraped: tuple[str, ...]) -> tuple[Server, PrometheusAPI]:
+            prom_config = tmp_path / f"{name}.yml"
+            prom_config.write_text(
+                yaml.safe_dump(
+                    {
+                        "global": {
+                            "scrape_interval": "1s",
+                            "scrape_timeout": "1s",
+                            "evaluation_interval": "1s",
+                        },
+                        "rule_files": [str(p) for p in RULE_FILES],
+                        "scrape_configs": [
+                            {
+                                "job_name": "execmetrics",
+                                "static_configs": [
+                                    {
+                                        "targets": [exporters[e].base_url.removeprefix("http://")],
+                                        "labels": {"dataset": REPLICAS[e]},
+                                    }
+                                    for e in scraped
+                                ],
+                            }
+                        ],
                     },
-                    "rule_files": [str(p) for p in RULE_FILES],
-                    "scrape_configs": [
-                        {
-                            "job_name": "execmetrics",
-                            "static_configs": [
-                                {
-                                    "targets": [exporter.base_url.removeprefix("http://")],
-                                    "labels": {"dataset": name},
-                                }
-                                for name, exporter in exporters.items()
-                            ],
-                        }
+                    sort_keys=False,
+                )
+            )
+            check = subprocess.run(
+                [promtool, "check", "config", str(prom_config)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert check.returncode == 0, f"promtool check config:\n{check.stdout}{check.stderr}"
+            port = free_port()
+            server = stack.enter_context(
+                running(
+                    name,
+                    [
+                        prometheus,
+                        f"--config.file={prom_config}",
+                        f"--storage.tsdb.path={tmp_path / f'tsdb-{name}'}",
+                        f"--web.listen-address=127.0.0.1:{port}",
                     ],
-                },
-                sort_keys=False,
+                    f"http://127.0.0.1:{port}",
+                    tmp_path / f"{name}.log",
+                )
             )
-        )
-        check = subprocess.run(
-            [promtool, "check", "config", str(prom_config)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert check.returncode == 0, f"promtool check config:\n{check.stdout}{check.stderr}"
+            client = PrometheusAPI(server.base_url)
+            stack.callback(client.close)
+            return server, client
 
-        port = free_port()
-        server = stack.enter_context(
-            running(
-                "prometheus",
-                [
-                    prometheus,
-                    f"--config.file={prom_config}",
-                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                ],
-                f"http://127.0.0.1:{port}",
-                tmp_path / "prometheus.log",
-            )
-        )
-        api = PrometheusAPI(server.base_url)
-        stack.callback(api.close)
+        server, api = start_prometheus("prometheus", tuple(REPLICAS))
+        single_server, single = start_prometheus("prometheus-one-replica", ONE_REPLICA)
 
         # ---- wait: both targets up and scraped, then a rule evaluation after that ---------
         deadline = time.monotonic() + 60
         both = set(DATASETS)
+        replicas_up = {"high": 2, "low": 1}
         try:
-            api.wait_for(
-                "up == 1 for both exporters",
-                lambda: _datasets(api, 'up{job="execmetrics"} == 1') == both,
-                deadline,
-            )
-            api.wait_for(
-                "metrics of both exporters",
-                lambda: (
-                    _datasets(api, "count by (dataset) (execmetrics_viral_coefficient)") == both
-                ),
-                deadline,
-            )
+            for client, up in ((api, replicas_up), (single, {"high": 1, "low": 1})):
+                client.wait_for(
+                    f"up == 1 for every exporter ({up})",
+                    lambda c=client, u=up: (
+                        {
+                            s["metric"]["dataset"]: int(float(s["value"][1]))
+                            for s in c.vector('count by (dataset) (up{job="execmetrics"} == 1)')
+                        }
+                        == u
+                    ),
+                    deadline,
+                )
+                client.wait_for(
+                    "metrics of both datasets",
+                    lambda c=client: (
+                        _datasets(c, "count by (dataset) (execmetrics_viral_coefficient)") == both
+                    ),
+                    deadline,
+                )
             scraped = datetime.now(UTC)
 
-            def evaluated() -> bool:
-                groups = api.rule_groups()
+            def evaluated(client: PrometheusAPI) -> bool:
+                groups = client.rule_groups()
                 return bool(groups) and all(
                     go_time(g["lastEvaluation"]) > scraped
                     and all(r["health"] != "unknown" for r in g["rules"])
                     for g in groups
                 )
 
-            api.wait_for("every rule group evaluated after both scrapes", evaluated, deadline)
-            api.wait_for(
-                "a value of the recording rule execmetrics:stickiness:ratio",
-                lambda: bool(api.vector("execmetrics:stickiness:ratio")),
-                deadline,
-            )
+            for client in (api, single):
+                client.wait_for(
+                    "every rule group evaluated after every scrape",
+                    lambda c=client: evaluated(c),
+                    deadline,
+                )
+                client.wait_for(
+                    "a value of the recording rule execmetrics:stickiness:ratio",
+                    lambda c=client: bool(c.vector("execmetrics:stickiness:ratio")),
+                    deadline,
+                )
         except TimeoutError as exc:
-            logs = "\n\n".join(s.describe() for s in [*exporters.values(), server])
+            logs = "\n\n".join(s.describe() for s in [*exporters.values(), server, single_server])
             pytest.fail(f"{exc}\n\n{logs}")
 
         failures: list[str] = []
@@ -437,6 +503,30 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
         if others:
             failures.append(f"alerts on a healthy stack | expected none, got {others}")
 
+        # ---- two replicas, one truth -------------------------------------------------------
+        at = time.time() - 1
+        overview = [q for q in panels if q.board_uid == OVERVIEW_UID]
+        compared = clock_readings = 0
+        figure_lines: list[str] = []
+        for q in overview:
+            expr = substitute(q.expr, INTERVALS)
+            if "time()" in expr:
+                clock_readings += 1  # a data age: when each replica last computed differs
+                continue
+            two, one = figures(api, expr, at), figures(single, expr, at)
+            compared += 1
+            figure_lines.append(f"{q.panel_title} [{q.ref_id}]: {sorted(one.values())}")
+            if two != one or not one:
+                failures.append(
+                    f"figure {q.panel_title} [{q.ref_id}] | {_one_line(expr)} | two replicas "
+                    f"{two}, one replica {one}"
+                )
+        # The comparison can tell: a plain sum over the replicas differs.
+        doubled = 'sum(execmetrics_mrr{currency="GBP"})'
+        two_sum, one_sum = figures(api, doubled, at), figures(single, doubled, at)
+        if two_sum == one_sum:
+            failures.append(f"control {doubled} | expected to differ, both {one_sum}")
+
         # ---- the SQL panels, as grafana_reader ---------------------------------------------
         with psycopg.connect(urls["high"], autocommit=True) as conn:
             api.wait_for(
@@ -476,9 +566,14 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
             f"{len(variables)} variable queries, {recording} recording rules, "
             f"{alerting} alerting rules, {alert_cases} alert cases, "
             f"{len(sql_panels)} SQL panel queries; K high {k_high:.3f}, low {k_low:.3f}; "
+            f"{compared} overview figures equal with two replicas and one "
+            f"({clock_readings} clock readings left out; control {doubled}: two replicas "
+            f"{sorted(two_sum.values())}, one {sorted(one_sum.values())}); "
             f"{len(failures)} failures; {seconds:.0f}s"
         )
         for note in notes:
             print(f"note: {note}")
+        for line in figure_lines:
+            print(f"figure: {line}")
 
         assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures)
