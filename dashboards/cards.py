@@ -16,7 +16,7 @@ from grafana_foundation_sdk.models import dashboard as models
 
 from dashboards.links import AREAS, Area
 from dashboards.options import BuildOptions
-from dashboards.queries import Re, agg, rule
+from dashboards.queries import RULES, Re, agg, rule
 from dashboards.specs import (
     CARD,
     HALF,
@@ -66,7 +66,8 @@ def d(name: str) -> str:
 
 @dataclass(frozen=True)
 class Card:
-    """A stat card of one catalog metric: its title, legend, and what sets it apart."""
+    """A stat card of one catalog metric or recording rule: its title, legend, and what
+    sets it apart."""
 
     title: str
     metric: str
@@ -79,13 +80,15 @@ class Card:
     size: Size = CARD
 
     def stat(self, opts: BuildOptions, links: Links = ()) -> Stat:
+        recorded = self.metric in RULES  # a recording rule: the note describes it
+        query = rule if recorded else agg
         return Stat(
             self.title,
-            " ".join(filter(None, (d(self.metric), self.note))),
+            " ".join(filter(None, ("" if recorded else d(self.metric), self.note))),
             unit_for(self.metric, opts.currency),
             self.size,
             links,
-            targets=(Target(agg(self.metric, **self.matchers), self.legend),),
+            targets=(Target(query(self.metric, **self.matchers), self.legend),),
             thresholds=self.thresholds,
             color_mode=self.color_mode,
             decimals=self.decimals,
@@ -338,20 +341,6 @@ def _side_stickiness(user_type: UserType) -> str:
     return rule(SIDE_STICKINESS, user_type=user_type)
 
 
-def stickiness(opts: BuildOptions, links: Links = ()) -> Stat:
-    return Stat(
-        "DAU/MAU stickiness",
-        "Users of both sides active in the last day / in the last 30 days (recording rule "
-        f"execmetrics:stickiness:ratio). Green at or above the {BENCHMARK} industry average.",
-        unit_for("execmetrics:stickiness:ratio", opts.currency),
-        CARD,
-        links,
-        targets=(Target(STICKINESS, "DAU/MAU"),),
-        thresholds=INDUSTRY_AVERAGE,
-        color_mode="background",
-    )
-
-
 def _bands_sentence(b: Bands) -> str:
     return (
         f"red below {percent(b.orange)}, orange from {percent(b.orange)}, yellow from "
@@ -359,41 +348,46 @@ def _bands_sentence(b: Bands) -> str:
     )
 
 
-def supplier_stickiness(opts: BuildOptions, links: Links = ()) -> Stat:
-    return Stat(
+ENGAGEMENT_CARDS = (
+    Card(
+        "DAU/MAU stickiness",
+        "execmetrics:stickiness:ratio",
+        "DAU/MAU",
+        "Users of both sides active in the last day / in the last 30 days (recording rule "
+        f"execmetrics:stickiness:ratio). Green at or above the {BENCHMARK} industry average.",
+        thresholds=INDUSTRY_AVERAGE,
+        color_mode="background",
+    ),
+    Card(
         "Supplier stickiness (DAU/MAU)",
+        SIDE_STICKINESS,
+        "suppliers",
         "Suppliers active in the last day / in the last 30 days. Bands for a B2B SaaS "
         f"audience: {_bands_sentence(TARGETS.supplier_stickiness)}.",
-        unit_for(SIDE_STICKINESS, opts.currency),
-        CARD,
-        links,
-        targets=(Target(_side_stickiness(UserType.SUPPLIER), "suppliers"),),
+        {"user_type": UserType.SUPPLIER},
         thresholds=SUPPLIER_STICKINESS_BANDS,
         color_mode="background",
-    )
-
-
-def couple_stickiness(opts: BuildOptions, links: Links = ()) -> Stat:
-    return Stat(
+    ),
+    Card(
         "Couple stickiness (DAU/MAU)",
+        SIDE_STICKINESS,
+        "couples",
         "Couples active in the last day / in the last 30 days. Bands for a consumer "
         f"audience: {_bands_sentence(TARGETS.couple_stickiness)}.",
-        unit_for(SIDE_STICKINESS, opts.currency),
-        CARD,
-        links,
-        targets=(Target(_side_stickiness(UserType.COUPLE), "couples"),),
+        {"user_type": UserType.COUPLE},
         thresholds=COUPLE_STICKINESS_BANDS,
         color_mode="background",
-    )
-
-
-SESSION = Card(
-    "Average session duration", "execmetrics_session_duration_average_seconds", "average session"
+    ),
+    Card(
+        "Average session duration",
+        "execmetrics_session_duration_average_seconds",
+        "average session",
+    ),
 )
 
 
-def session_duration(opts: BuildOptions, links: Links = ()) -> Stat:
-    return SESSION.stat(opts, links)
+def engagement_cards(opts: BuildOptions, links: Links = ()) -> list[Stat]:
+    return [c.stat(opts, links) for c in ENGAGEMENT_CARDS]
 
 
 def stickiness_trend(opts: BuildOptions, links: Links = (), size: Size = THIRD) -> Trend:

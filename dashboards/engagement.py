@@ -31,10 +31,7 @@ def board(opts: BuildOptions) -> Board:
         ),
         items=(
             Row("Summary"),
-            c.stickiness(opts),
-            c.supplier_stickiness(opts),
-            c.couple_stickiness(opts),
-            c.session_duration(opts),
+            *c.engagement_cards(opts),
             Row("Stickiness"),
             c.side_stickiness_trend(opts, UserType.SUPPLIER),
             c.side_stickiness_trend(opts, UserType.COUPLE),
