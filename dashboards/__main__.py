@@ -17,15 +17,13 @@ SDK = "grafana_foundation_sdk"
 INSTALL = "pip install -e '.[dashboards]'"
 
 
-def _missing_module() -> str | None:
-    """The first module the builder needs that is not installed."""
-    for name in (SDK, "exporter", "yaml", "pydantic"):
-        try:
-            if importlib.util.find_spec(name) is None:
-                return name
-        except (ImportError, ValueError):
-            return name
-    return None
+def _sdk_missing() -> bool:
+    """Whether the Grafana foundation SDK (the one dependency beyond the standard library
+    and the repository's own ``exporter`` package) is not installed."""
+    try:
+        return importlib.util.find_spec(SDK) is None
+    except (ImportError, ValueError):
+        return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,11 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    missing = _missing_module()
-    if missing is not None:
-        extra = "the 'dashboards' extra" if missing == SDK else "the package and its extras"
+    if _sdk_missing():
         print(
-            f"{PROG}: error: module {missing!r} is not installed; install {extra}: {INSTALL}",
+            f"{PROG}: error: module {SDK!r} is not installed; install the 'dashboards' "
+            f"extra: {INSTALL}",
             file=sys.stderr,
         )
         return 2
