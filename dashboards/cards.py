@@ -65,30 +65,49 @@ def d(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class Series:
+    """One more series of a card: a catalog metric (or recording rule) under matchers."""
+
+    metric: str
+    legend: str
+    matchers: Mapping[str, str] = field(default_factory=dict)
+
+    def target(self) -> Target:
+        query = rule if self.metric in RULES else agg
+        return Target(query(self.metric, **self.matchers), self.legend)
+
+
+@dataclass(frozen=True)
 class Card:
-    """A stat card of one catalog metric or recording rule: its title, legend, and what
-    sets it apart."""
+    """A stat card of a catalog metric or recording rule: its title, legend, and what
+    sets it apart. The description is ``intro``, the catalog definitions of the metrics
+    shown (a recording rule has none: ``note`` describes it), then ``note``."""
 
     title: str
     metric: str
     legend: str
-    note: str = ""  # after the catalog definition in the description
+    note: str = ""
     matchers: Mapping[str, str] = field(default_factory=dict)
     thresholds: list[models.Threshold] = field(default_factory=lambda: NEUTRAL)
     color_mode: Literal["value", "background", "none"] = "none"
     decimals: int | None = None
     size: Size = CARD
+    intro: str = ""
+    more: tuple[Series, ...] = ()
+
+    @property
+    def series(self) -> tuple[Series, ...]:
+        return (Series(self.metric, self.legend, self.matchers), *self.more)
 
     def stat(self, opts: BuildOptions, links: Links = ()) -> Stat:
-        recorded = self.metric in RULES  # a recording rule: the note describes it
-        query = rule if recorded else agg
+        metrics = dict.fromkeys(s.metric for s in self.series if s.metric not in RULES)
         return Stat(
             self.title,
-            " ".join(filter(None, ("" if recorded else d(self.metric), self.note))),
+            " ".join(filter(None, (self.intro, *map(d, metrics), self.note))),
             unit_for(self.metric, opts.currency),
             self.size,
             links,
-            targets=(Target(query(self.metric, **self.matchers), self.legend),),
+            targets=tuple(s.target() for s in self.series),
             thresholds=self.thresholds,
             color_mode=self.color_mode,
             decimals=self.decimals,
@@ -201,48 +220,50 @@ ACTIVE = "execmetrics_active_users"
 SIDES = {UserType.SUPPLIER: "suppliers", UserType.COUPLE: "couples"}
 
 
-def active_side(opts: BuildOptions, user_type: UserType, links: Links = ()) -> Stat:
+REGISTERED = "execmetrics_registered_users"
+SIGNUPS = "execmetrics_signups_today"
+
+
+def active_side_card(user_type: UserType) -> Card:
     side = SIDES[user_type]
-    return Stat(
+    return Card(
         f"Active {side}",
-        f"{side.capitalize()} with a session in the last 30 days, of all {side} existing now "
-        "(created and not deleted). " + d(ACTIVE),
-        unit_for(ACTIVE, opts.currency),
-        CARD,
-        links,
-        targets=(
-            Target(agg(ACTIVE, user_type=user_type, window=MAU), f"active ({MAU})"),
-            Target(agg("execmetrics_registered_users", user_type=user_type), "of total"),
-        ),
+        ACTIVE,
+        f"active ({MAU})",
+        matchers={"user_type": user_type, "window": MAU},
+        intro=f"{side.capitalize()} with a session in the last 30 days, of all {side} "
+        "existing now (created and not deleted).",
+        more=(Series(REGISTERED, "of total", {"user_type": user_type}),),
     )
 
 
-def signups_today(opts: BuildOptions, links: Links = ()) -> Stat:
-    s = "execmetrics_signups_today"
-    return Stat(
+USER_CARDS = (
+    active_side_card(UserType.SUPPLIER),
+    active_side_card(UserType.COUPLE),
+    Card(
         "Sign-ups today",
-        d(s),
-        unit_for(s, opts.currency),
-        CARD,
-        links,
-        targets=tuple(Target(agg(s, user_type=t), side) for t, side in SIDES.items()),
-    )
+        SIGNUPS,
+        SIDES[UserType.SUPPLIER],
+        matchers={"user_type": UserType.SUPPLIER},
+        more=(Series(SIGNUPS, SIDES[UserType.COUPLE], {"user_type": UserType.COUPLE}),),
+    ),
+    Card(
+        "DAU / WAU / MAU",
+        ACTIVE,
+        WINDOW_NAMES[ActiveWindow.D1],
+        matchers={"window": ActiveWindow.D1},
+        intro="Distinct users of both sides with a session in the last day, 7 days and 30 days.",
+        more=tuple(Series(ACTIVE, WINDOW_NAMES[w], {"window": w}) for w in tuple(ActiveWindow)[1:]),
+    ),
+)
+
+
+def user_cards(opts: BuildOptions, links: Links = ()) -> list[Stat]:
+    return [c.stat(opts, links) for c in USER_CARDS]
 
 
 def dau_wau_mau_targets() -> tuple[Target, ...]:
     return tuple(Target(agg(ACTIVE, window=w), WINDOW_NAMES[w]) for w in ActiveWindow)
-
-
-def dau_wau_mau(opts: BuildOptions, links: Links = ()) -> Stat:
-    return Stat(
-        "DAU / WAU / MAU",
-        "Distinct users of both sides with a session in the last day, 7 days and 30 days. "
-        + d(ACTIVE),
-        unit_for(ACTIVE, opts.currency),
-        CARD,
-        links,
-        targets=dau_wau_mau_targets(),
-    )
 
 
 def active_users_trend(opts: BuildOptions, links: Links = (), size: Size = THIRD) -> Trend:
@@ -278,6 +299,13 @@ VIRAL_CARDS = (
         decimals=2,
     ),
     Card(
+        "Invitations sent and accepted",
+        "execmetrics_invitations_sent",
+        "sent",
+        matchers=IN_VIRAL_WINDOW,
+        more=(Series("execmetrics_invitations_accepted", "accepted", IN_VIRAL_WINDOW),),
+    ),
+    Card(
         "Invites per active supplier",
         "execmetrics_invites_per_supplier",
         "invites per supplier",
@@ -293,24 +321,8 @@ VIRAL_CARDS = (
 )
 
 
-def invitations(opts: BuildOptions, links: Links = ()) -> Stat:
-    s, a = "execmetrics_invitations_sent", "execmetrics_invitations_accepted"
-    return Stat(
-        "Invitations sent and accepted",
-        f"{d(s)} {d(a)}",
-        unit_for(s, opts.currency),
-        CARD,
-        links,
-        targets=(
-            Target(agg(s, **IN_VIRAL_WINDOW), "sent"),
-            Target(agg(a, **IN_VIRAL_WINDOW), "accepted"),
-        ),
-    )
-
-
 def viral_cards(opts: BuildOptions, links: Links = ()) -> list[Stat]:
-    k, per_supplier, conversion = (c.stat(opts, links) for c in VIRAL_CARDS)
-    return [k, invitations(opts, links), per_supplier, conversion]
+    return [c.stat(opts, links) for c in VIRAL_CARDS]
 
 
 def viral_coefficient_trend(opts: BuildOptions, links: Links = (), size: Size = THIRD) -> Trend:

@@ -8,7 +8,7 @@ from dashboards.links import AREAS, OVERVIEW_UID
 from dashboards.options import BuildOptions
 from dashboards.specs import Row
 from dashboards.variables import CURRENCY_VARIABLE, VIRAL_WINDOW_VARIABLE
-from exporter.vocabulary import GroupName, UserType
+from exporter.vocabulary import GroupName
 
 
 def board(opts: BuildOptions) -> Board:
@@ -28,10 +28,7 @@ def board(opts: BuildOptions) -> Board:
             Row("Revenue"),
             *c.revenue_cards(opts, revenue),
             Row("Users"),
-            c.active_side(opts, UserType.SUPPLIER, users),
-            c.active_side(opts, UserType.COUPLE, users),
-            c.signups_today(opts, users),
-            c.dau_wau_mau(opts, users),
+            *c.user_cards(opts, users),
             Row("Viral loop"),
             *c.viral_cards(opts, viral),
             Row("Engagement"),

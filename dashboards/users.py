@@ -74,10 +74,7 @@ def board(opts: BuildOptions) -> Board:
         ),
         items=(
             Row("Summary"),
-            c.active_side(opts, UserType.SUPPLIER),
-            c.active_side(opts, UserType.COUPLE),
-            c.signups_today(opts),
-            c.dau_wau_mau(opts),
+            *c.user_cards(opts),
             Row("Trends"),
             c.active_users_trend(opts, size=HALF),
             Trend(
