@@ -29,9 +29,9 @@ from exporter.db import Database
 from exporter.engine import Engine
 from exporter.exposition import render
 from exporter.groups import GROUPS
-from exporter.http import create_app
+from exporter.http import create_app, listen_socket
 from exporter.instant import parse_instant
-from exporter.service import ensure_schema, listen_socket
+from exporter.service import ensure_schema
 from exporter.store import Store
 
 

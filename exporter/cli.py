@@ -145,7 +145,7 @@ def collect(obj: Context, at_text: str | None) -> None:
 @click.pass_obj
 def serve(obj: Context, listen: str | None) -> None:
     """Run the scheduler and the HTTP server (/metrics, /, /-/healthy, /-/ready)."""
-    from exporter.service import parse_listen
+    from exporter.http import parse_listen
     from exporter.service import serve as run
 
     address = parse_listen(listen) if listen else None
@@ -173,10 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo(f"{PROG}: interrupted", err=True)
         return 130
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
+        return 2
     except click.UsageError as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
-            click.echo(exc.ctx.get_help(), err=True)
-            return 2
         where = f" ({exc.ctx.command_path})" if exc.ctx is not None else ""
         click.echo(f"{PROG}: error: {exc.format_message()}{where}", err=True)
         return 2

@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 
 from exporter import catalog
 from exporter.config import Config
+from exporter.snapshot import Sample
 from exporter.store import State
 
 _PUBLISHED = catalog.CONTRACT + catalog.BREAKDOWNS
@@ -24,31 +25,26 @@ def _health(name: str) -> catalog.MetricDef:
 
 def _family(metric: catalog.MetricDef, help_text: str) -> GaugeMetricFamily | CounterMetricFamily:
     if metric.kind == "counter":
-        return CounterMetricFamily(
-            metric.name.removesuffix("_total"), help_text, labels=list(metric.labels)
-        )
+        # CounterMetricFamily takes the full name and exposes it with its _total suffix.
+        return CounterMetricFamily(metric.name, help_text, labels=list(metric.labels))
     return GaugeMetricFamily(metric.name, help_text, labels=list(metric.labels))
 
 
 def families(state: State, config: Config) -> Iterator[Metric]:
     """Every metric family of a state, in catalog order."""
-    samples: dict[str, list[tuple[list[str], float]]] = {}
+    samples: dict[str, list[Sample]] = {}
     for group in state.groups.values():
         if group.good is None:
             continue
         for s in group.good.samples:
-            samples.setdefault(s.name, []).append((list(dict(s.labels).values()), s.value))
+            samples.setdefault(s.name, []).append(s)
     for metric in _PUBLISHED:
         rows = samples.get(metric.name)
         if not rows:
             continue
-        interval = config.groups.schedule(metric.group).interval_seconds
-        family = _family(metric, catalog.help_text(metric, interval))
-        order = metric.labels
-        for label_values, value in rows:
-            # Sample labels are sorted by name; emit them in the catalog's order.
-            by_name = dict(zip(sorted(order), label_values, strict=True))
-            family.add_metric([by_name[n] for n in order], value)
+        family = _family(metric, catalog.help_text(metric, config))
+        for s in rows:
+            family.add_metric(s.label_values(metric.labels), s.value)
         yield family
     yield from _health_families(state, config)
 

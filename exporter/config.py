@@ -12,7 +12,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -22,12 +22,14 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 from pydantic_core import core_schema
 
 from exporter.errors import ConfigError
+from exporter.vocabulary import GroupName
 
 DATABASE_URL_ENV = "EXECMETRICS_DATABASE_URL"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -141,7 +143,7 @@ class BreakdownConfig(_Model):
     top_n: int = Field(default=10, ge=1, le=50, description="label values kept before 'other'")
 
 
-GROUP_NAMES = ("revenue", "users", "viral", "engagement", "quality")
+GROUP_NAMES: tuple[GroupName, ...] = tuple(GroupName)
 
 
 class GroupSchedule(_Model):
@@ -149,16 +151,29 @@ class GroupSchedule(_Model):
     timeout_seconds: float = Field(default=120.0, gt=0, le=3600.0)
 
 
-class GroupsConfig(_Model):
-    revenue: GroupSchedule = GroupSchedule()
-    users: GroupSchedule = GroupSchedule()
-    viral: GroupSchedule = GroupSchedule()
-    engagement: GroupSchedule = GroupSchedule()
-    quality: GroupSchedule = GroupSchedule()
+class _GroupsBase(_Model):
+    """One schedule per group of the vocabulary; the fields are made from GroupName."""
+
+    @property
+    def schedules(self) -> dict[GroupName, GroupSchedule]:
+        return {GroupName(name): value for name, value in self}
 
     def schedule(self, group: str) -> GroupSchedule:
-        value: GroupSchedule = getattr(self, group)
-        return value
+        return self.schedules[GroupName(group)]
+
+
+if TYPE_CHECKING:
+
+    class GroupsConfig(_GroupsBase):
+        pass
+
+else:
+    GroupsConfig = create_model(
+        "GroupsConfig",
+        __base__=_GroupsBase,
+        __module__=__name__,
+        **{g.value: (GroupSchedule, GroupSchedule()) for g in GroupName},
+    )
 
 
 class RefreshConfig(_Model):

@@ -16,6 +16,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from exporter.config import Config
 from exporter.errors import DatabaseError
+from exporter.vocabulary import GroupName
+
+# The jobs that may read at once: one per metric group, plus the view refresh.
+CONCURRENT_JOBS = len(GroupName) + 1
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -78,7 +82,7 @@ class Database:
             url,
             # One connection per concurrent job from the start: groups never wait for
             # the pool to grow.
-            min_size=min(size, 6),
+            min_size=min(size, CONCURRENT_JOBS),
             max_size=size,
             kwargs={
                 "connect_timeout": max(1, int(config.database.connect_timeout_seconds)),

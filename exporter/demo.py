@@ -8,8 +8,9 @@ import click
 
 from exporter.config import Config
 from exporter.devdb import throwaway_postgres
+from exporter.http import parse_listen
 from exporter.migrate import migrate
-from exporter.service import parse_listen, serve
+from exporter.service import serve
 
 log = logging.getLogger("execmetrics")
 

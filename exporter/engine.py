@@ -70,7 +70,7 @@ class Engine:
             return {name: f.result() for name, f in futures.items()}
 
 
-def evaluate(url: str, config: Config, at: datetime) -> Evaluation:
-    """Open a pool, compute every group at ``at``, close the pool."""
+def evaluate(url: str, config: Config, at: datetime | None) -> Evaluation:
+    """Open a pool, compute every group once at ``at`` (default: now), close the pool."""
     with Database(url, config, max_size=len(GROUPS)) as db:
         return merge(Engine(db, config).run_all(at).values())

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.registry import CollectorRegistry
 
 from exporter.collector import StateCollector
 from exporter.config import Config
@@ -19,9 +18,8 @@ CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 
 def render(state: State, config: Config) -> bytes:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StateCollector(state, config))
-    return generate_latest(registry)
+    """The text exposition of one state: the collector is rendered directly, no registry."""
+    return generate_latest(StateCollector(state, config))
 
 
 @dataclass(frozen=True)

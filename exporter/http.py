@@ -6,6 +6,8 @@ scraper accepts it); / renders the landing page from the same state.
 
 from __future__ import annotations
 
+import re
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,9 +19,61 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from exporter.config import Config
+from exporter.errors import ConfigError
 from exporter.exposition import CONTENT_TYPE, ExpositionCache
 from exporter.landing import render_landing
 from exporter.store import Store
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` header (RFC 9110 §12.5.3) accepts gzip: a ``gzip``
+    token with a quality above 0, or failing that a ``*`` with a quality above 0."""
+    qualities: dict[str, float] = {}
+    for token in header.split(","):
+        coding, *params = token.split(";")
+        coding = coding.strip().lower()
+        if coding:
+            qualities[coding] = _quality(params)
+    if "gzip" in qualities:
+        return qualities["gzip"] > 0
+    if "x-gzip" in qualities:
+        return qualities["x-gzip"] > 0
+    return qualities.get("*", 0.0) > 0
+
+
+_LISTEN = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d{1,5})$")
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``[IPv6]:PORT``."""
+    m = _LISTEN.match(text.strip())
+    if m is None or not 0 < int(m["port"]) < 65536:
+        raise ConfigError(f"--listen: expected HOST:PORT, got {text!r}")
+    return (m["v6"] or m["host"], int(m["port"]))
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket for the HTTP server; a refusal becomes one line."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, reuse_port=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # Accepted connections inherit this on Linux. asyncio sets it only on sockets it
+    # creates itself; without it a keep-alive scrape waits ~40 ms on delayed ACKs.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 class LandingCache:
@@ -54,13 +108,13 @@ def create_app(
 
     async def metrics(request: Request) -> Response:
         rendered = exposition.get()
-        if "gzip" in request.headers.get("accept-encoding", ""):
+        if accepts_gzip(request.headers.get("accept-encoding", "")):
             return Response(
                 rendered.gzipped,
                 media_type=CONTENT_TYPE,
                 headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
             )
-        return Response(rendered.body, media_type=CONTENT_TYPE)
+        return Response(rendered.body, media_type=CONTENT_TYPE, headers={"Vary": "Accept-Encoding"})
 
     async def index(request: Request) -> Response:
         return HTMLResponse(landing.get())

@@ -14,9 +14,10 @@ from exporter.catalog import PREFIX
 from exporter.config import Config
 from exporter.snapshot import Evaluation, merge
 from exporter.store import State
+from exporter.vocabulary import TARGETS, ActiveWindow, UserType
 
-STICKINESS_BENCHMARK = 0.40  # DAU/MAU industry average quoted in the brief
-VIRAL_TARGET = 1.0
+STICKINESS_BENCHMARK = TARGETS.stickiness_benchmark  # DAU/MAU industry average
+VIRAL_TARGET = TARGETS.viral_coefficient
 
 _env = Environment(
     loader=PackageLoader("exporter", "templates"),
@@ -54,14 +55,12 @@ def cards(ev: Evaluation, config: Config) -> list[Card]:
     window = str(config.viral.window)
     mrr = ev.value(PREFIX + "mrr", currency=cur)
     growth = ev.value(PREFIX + "mrr_growth_ratio")
-    active = ev.value(PREFIX + "active_users", user_type="supplier", window="30d")
-    total = ev.value(PREFIX + "registered_users", user_type="supplier")
+    active = ev.value(PREFIX + "active_users", user_type=UserType.SUPPLIER, window=ActiveWindow.D30)
+    total = ev.value(PREFIX + "registered_users", user_type=UserType.SUPPLIER)
     k = ev.value(PREFIX + "viral_coefficient", window=window)
-    dau = [
-        ev.value(PREFIX + "active_users", user_type=t, window="1d") for t in ("supplier", "couple")
-    ]
+    dau = [ev.value(PREFIX + "active_users", user_type=t, window=ActiveWindow.D1) for t in UserType]
     mau = [
-        ev.value(PREFIX + "active_users", user_type=t, window="30d") for t in ("supplier", "couple")
+        ev.value(PREFIX + "active_users", user_type=t, window=ActiveWindow.D30) for t in UserType
     ]
     stickiness = None
     if None not in dau and None not in mau and sum(mau) > 0:  # type: ignore[arg-type]

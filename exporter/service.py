@@ -3,46 +3,22 @@
 from __future__ import annotations
 
 import logging
-import re
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
 
 from exporter.config import Config
-from exporter.db import Database, connect, describe
-from exporter.engine import Engine
-from exporter.errors import ConfigError, DatabaseError
+from exporter.db import CONCURRENT_JOBS, Database, connect, describe
+from exporter.engine import Engine, evaluate
+from exporter.errors import DatabaseError
 from exporter.exposition import render
 from exporter.groups import GROUPS
+from exporter.http import listen_socket
 from exporter.migrate import MigrationResult, migrate, schema_status
 from exporter.store import Store
 
 log = logging.getLogger("execmetrics")
-
-_LISTEN = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d{1,5})$")
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` or ``[IPv6]:PORT``."""
-    m = _LISTEN.match(text.strip())
-    if m is None or not 0 < int(m["port"]) < 65536:
-        raise ConfigError(f"--listen: expected HOST:PORT, got {text!r}")
-    return (m["v6"] or m["host"], int(m["port"]))
-
-
-def listen_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket for the HTTP server; a refusal becomes one line."""
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.create_server((host, port), family=family, reuse_port=False)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    # Accepted connections inherit this on Linux. asyncio sets it only on sockets it
-    # creates itself; without it a keep-alive scrape waits ~40 ms on delayed ACKs.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
 
 
 def ensure_schema(url: str, config: Config) -> MigrationResult | None:
@@ -67,17 +43,11 @@ class Collected:
 def collect(url: str, config: Config, at: datetime | None) -> Collected:
     """Compute every group once at ``at`` and render the exposition text."""
     ensure_schema(url, config)
+    evaluation = evaluate(url, config, at)
     store = Store(tuple(g.name for g in GROUPS))
-    with Database(url, config, max_size=len(GROUPS)) as db:
-        for snapshot in Engine(db, config).run_all(at).values():
-            store.publish_group(snapshot)
-    state = store.current
-    errors = {
-        name: g.last_run.error
-        for name, g in state.groups.items()
-        if g.last_run is not None and g.last_run.error is not None
-    }
-    return Collected(render(state, config), errors)
+    for snapshot in evaluation.snapshots.values():
+        store.publish_group(snapshot)
+    return Collected(render(store.current, config), evaluation.errors)
 
 
 def serve(url: str, config: Config, listen: tuple[str, int] | None = None) -> None:
@@ -90,7 +60,7 @@ def serve(url: str, config: Config, listen: tuple[str, int] | None = None) -> No
     host, port = listen or (config.http.listen_address, config.http.port)
     sock = listen_socket(host, port)
     ensure_schema(url, config)
-    db = Database(url, config, max_size=max(config.database.pool_max_size, len(GROUPS) + 1))
+    db = Database(url, config, max_size=max(config.database.pool_max_size, CONCURRENT_JOBS))
     db.open()
     store = Store(tuple(g.name for g in GROUPS))
     scheduler = MetricScheduler(Engine(db, config), db, store, config)

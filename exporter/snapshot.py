@@ -11,18 +11,29 @@ SeriesKey = tuple[str, Labels]
 
 
 def labels_of(**labels: str) -> Labels:
+    """Labels in a canonical (sorted) order: the form series keys are looked up by."""
     return tuple(sorted(labels.items()))
 
 
 @dataclass(frozen=True)
 class Sample:
+    """One series value. ``labels`` are in the metric's declared order (the order the
+    exposition writes them); ``key`` is order-independent."""
+
     name: str
     labels: Labels
     value: float
 
     @property
     def key(self) -> SeriesKey:
-        return (self.name, self.labels)
+        return (self.name, tuple(sorted(self.labels)))
+
+    def label_values(self, names: tuple[str, ...]) -> list[str]:
+        """The values of ``names``, in that order."""
+        if tuple(n for n, _ in self.labels) == names:
+            return [v for _, v in self.labels]
+        by_name = dict(self.labels)
+        return [by_name[n] for n in names]
 
 
 @dataclass(frozen=True)

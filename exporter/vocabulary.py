@@ -67,7 +67,9 @@ class Check(StrEnum):
     TIMESTAMP_IN_FUTURE = "timestamp_in_future"
 
     @property
-    def description(self) -> str:
+    def template(self) -> str:
+        """What the check finds and what it does to the numbers; ``{future_tolerance}``
+        is filled in by the catalog from the running configuration."""
         return _CHECK_DESCRIPTIONS[self]
 
 
@@ -88,7 +90,7 @@ _CHECK_DESCRIPTIONS: dict[Check, str] = {
     Check.INVITATION_ACCEPTED_BEFORE_SENT: "invitation with accepted_at < sent_at: counted as "
     "sent, not as accepted",
     Check.TIMESTAMP_IN_FUTURE: "supplier, couple or session created_at, or invitation sent_at, "
-    "more than the future tolerance after T: windows leave it out",
+    "more than {future_tolerance} after T: windows leave it out",
 }
 
 

@@ -165,6 +165,35 @@ def test_metrics_gzip_when_accepted(client: TestClient, store: Store) -> None:
     assert gzip.decompress(raw) == body
 
 
+@pytest.mark.parametrize(
+    ("header", "gzipped"),
+    [
+        ("gzip", True),
+        ("deflate, gzip;q=0.5", True),
+        ("GZIP ; Q=1", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0, identity", False),
+        ("*;q=0.1", True),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),
+        ("identity", False),
+        ("br", False),
+        ("", False),
+        ("x-gzip", True),
+        ("gzip;q=nonsense", False),
+    ],
+)
+def test_accept_encoding_is_read_per_token(
+    client: TestClient, store: Store, header: str, gzipped: bool
+) -> None:
+    store.publish_group(good_revenue())
+    with client.stream("GET", "/metrics", headers={"Accept-Encoding": header}) as r:
+        raw = b"".join(r.iter_raw())
+        assert r.headers["vary"] == "Accept-Encoding"
+        assert ("content-encoding" in r.headers) is gzipped
+    assert (raw[:2] == b"\x1f\x8b") is gzipped
+
+
 def test_metrics_served_from_the_cache(
     client: TestClient, store: Store, render_calls: list[int]
 ) -> None:

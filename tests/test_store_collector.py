@@ -293,3 +293,43 @@ def test_state_collector_is_a_registry_collector() -> None:
     names = [f.name for f in collector.collect()]
     assert names[0] == "execmetrics_mrr"
     assert "execmetrics_group_failures" in names
+
+
+def test_help_follows_the_configured_windows() -> None:
+    store = Store(GROUP_NAMES)
+    for group in GROUP_NAMES:
+        store.publish_group(snap(group, *full_sample_set(group)))
+    config = parse_config({"engagement": {"window": "14d"}, "viral": {"window": "12h"}})
+    fams = parsed(store.current, config)
+    for name in (
+        "execmetrics_session_duration_average_seconds",
+        "execmetrics_session_duration_average_by_user_type_seconds",
+    ):
+        assert "the last 14 days" in fams[name].documentation, name
+        assert "7 days" not in fams[name].documentation, name
+    assert "the last 12 hours" in fams["execmetrics_invitations_sent"].documentation
+    default = parsed(store.current)
+    assert "the last 7 days" in default["execmetrics_session_duration_average_seconds"].documentation
+
+
+def test_label_values_pair_with_their_names_in_any_order() -> None:
+    metric = catalog.BY_NAME["execmetrics_registered_users_by_country"]
+    assert metric.labels == ("user_type", "country")
+    store = Store(GROUP_NAMES)
+    reordered = Sample(metric.name, (("country", "FR"), ("user_type", "couple")), 3.0)
+    in_order = Sample(metric.name, (("user_type", "supplier"), ("country", "GB")), 4.0)
+    store.publish_group(snap("users", reordered, in_order))
+    family = parsed(store.current)[metric.name]
+    got = {tuple(sorted(s.labels.items())): s.value for s in family.samples}
+    assert got == {
+        (("country", "FR"), ("user_type", "couple")): 3.0,
+        (("country", "GB"), ("user_type", "supplier")): 4.0,
+    }
+
+
+def test_counters_keep_one_total_suffix() -> None:
+    store = Store(GROUP_NAMES)
+    text = render(store.current, Config()).decode()
+    assert "execmetrics_group_failures_total{group=\"revenue\"} 0.0" in text
+    assert "# TYPE execmetrics_group_failures counter" in text
+    assert "_total_total" not in text

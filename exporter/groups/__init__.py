@@ -8,6 +8,5 @@ from exporter.groups.users import USERS
 from exporter.groups.viral import VIRAL
 
 GROUPS: tuple[Group, ...] = (REVENUE, USERS, VIRAL, ENGAGEMENT, QUALITY)
-BY_NAME: dict[str, Group] = {g.name: g for g in GROUPS}
 
-__all__ = ["BY_NAME", "GROUPS", "Col", "Ctx", "Group", "MetricBinding", "Query"]
+__all__ = ["GROUPS", "Col", "Ctx", "Group", "MetricBinding", "Query"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from exporter import catalog
 from exporter.config import Config
 from exporter.instant import Instant
 from exporter.snapshot import Sample
+from exporter.vocabulary import ActiveWindow, GroupName
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,11 @@ class MetricBinding:
                 f"{sorted(definition.labels)}"
             )
 
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The metric's labels in the catalog's order (the exposition's order)."""
+        return catalog.BY_NAME[self.metric].labels
+
 
 @dataclass(frozen=True)
 class Query:
@@ -60,16 +65,8 @@ class Query:
 
 @dataclass(frozen=True)
 class Group:
-    name: str
+    name: GroupName
     queries: tuple[Query, ...]
-
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for q in self.queries:
-            for b in q.bindings:
-                seen.setdefault(b.metric, None)
-        return tuple(seen)
 
 
 def parameters(instant: Instant, config: Config) -> dict[str, Any]:
@@ -78,9 +75,7 @@ def parameters(instant: Instant, config: Config) -> dict[str, Any]:
         "t": instant.t,
         "m1": instant.m1,
         "day_start": instant.day_start,
-        "start_1d": instant.window_start(timedelta(days=1)),
-        "start_7d": instant.window_start(timedelta(days=7)),
-        "start_30d": instant.window_start(timedelta(days=30)),
+        **{f"start_{w}": instant.window_start(w.delta) for w in ActiveWindow},
         "viral_start": instant.window_start(config.viral.window.delta),
         "engagement_start": instant.window_start(config.engagement.window.delta),
         "session_cap": config.engagement.session_cap,
@@ -119,6 +114,6 @@ def to_samples(
                 elif isinstance(source, Ctx):
                     labels[label] = ctx[source.key]
                 else:
-                    labels[label] = source
-            out.append(Sample(b.metric, tuple(sorted(labels.items())), float(value)))
+                    labels[label] = str(source)
+            out.append(Sample(b.metric, tuple((n, labels[n]) for n in b.order), float(value)))
     return out

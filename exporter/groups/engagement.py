@@ -2,9 +2,10 @@
 
 from exporter.catalog import PREFIX
 from exporter.groups.base import Col, Group, MetricBinding, Query
+from exporter.vocabulary import GroupName
 
 ENGAGEMENT = Group(
-    name="engagement",
+    name=GroupName.ENGAGEMENT,
     queries=(
         Query(
             "engagement/overall.sql",

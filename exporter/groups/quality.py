@@ -2,9 +2,10 @@
 
 from exporter.catalog import PREFIX
 from exporter.groups.base import Col, Group, MetricBinding, Query
+from exporter.vocabulary import GroupName
 
 QUALITY = Group(
-    name="quality",
+    name=GroupName.QUALITY,
     queries=(
         Query(
             "quality/checks.sql",

@@ -2,6 +2,7 @@
 
 from exporter.catalog import PREFIX
 from exporter.groups.base import Col, Ctx, Group, MetricBinding, Query
+from exporter.vocabulary import GroupName, Movement
 
 CUR = {"currency": Ctx("currency")}
 
@@ -11,7 +12,7 @@ def _m(column: str, metric: str, **labels: object) -> MetricBinding:
 
 
 REVENUE = Group(
-    name="revenue",
+    name=GroupName.REVENUE,
     queries=(
         Query(
             "revenue/summary.sql",
@@ -22,10 +23,7 @@ REVENUE = Group(
                 _m("customer_churn", "customer_churn_ratio"),
                 _m("revenue_churn", "revenue_churn_ratio"),
                 _m("net_revenue_retention", "net_revenue_retention_ratio"),
-                *(
-                    _m(kind, "mrr_movement", movement=kind, **CUR)
-                    for kind in ("new", "reactivation", "expansion", "contraction", "churn")
-                ),
+                *(_m(kind, "mrr_movement", movement=kind, **CUR) for kind in Movement),
                 _m("paying_suppliers", "paying_suppliers"),
                 _m("arpa", "arpa", **CUR),
             ),

@@ -2,6 +2,7 @@
 
 from exporter.catalog import PREFIX
 from exporter.groups.base import Col, Group, MetricBinding, Query
+from exporter.vocabulary import ActiveWindow, GroupName
 
 
 def _m(column: str, metric: str, **labels: object) -> MetricBinding:
@@ -9,7 +10,7 @@ def _m(column: str, metric: str, **labels: object) -> MetricBinding:
 
 
 USERS = Group(
-    name="users",
+    name=GroupName.USERS,
     queries=(
         Query(
             "users/totals.sql",
@@ -22,7 +23,7 @@ USERS = Group(
             "users/active.sql",
             tuple(
                 _m(f"active_{w}", "active_users", user_type=Col("user_type"), window=w)
-                for w in ("1d", "7d", "30d")
+                for w in ActiveWindow
             ),
         ),
         Query(
@@ -46,7 +47,7 @@ USERS = Group(
                         window=w,
                         category=Col("category"),
                     )
-                    for w in ("1d", "7d", "30d")
+                    for w in ActiveWindow
                 ),
                 _m("signups_today", "signups_today_by_category", category=Col("category")),
             ),

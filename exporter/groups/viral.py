@@ -2,6 +2,7 @@
 
 from exporter.catalog import PREFIX
 from exporter.groups.base import Col, Ctx, Group, MetricBinding, Query
+from exporter.vocabulary import GroupName
 
 W = {"window": Ctx("viral_window")}
 
@@ -11,7 +12,7 @@ def _m(column: str, metric: str, **labels: object) -> MetricBinding:
 
 
 VIRAL = Group(
-    name="viral",
+    name=GroupName.VIRAL,
     queries=(
         Query(
             "viral/summary.sql",
