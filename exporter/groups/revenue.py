@@ -36,11 +36,11 @@ REVENUE = Group(
             ),
         ),
         Query(
-            "revenue/by_category.sql",
-            (_m("mrr", "mrr_by_category", category=Col("category"), **CUR),),
-        ),
-        Query(
-            "revenue/by_country.sql", (_m("mrr", "mrr_by_country", country=Col("country"), **CUR),)
+            "revenue/by_supplier.sql",
+            (
+                _m("category_mrr", "mrr_by_category", category=Col("category"), **CUR),
+                _m("country_mrr", "mrr_by_country", country=Col("country"), **CUR),
+            ),
         ),
     ),
 )

@@ -1,12 +1,25 @@
--- MRR(T) per plan, over the plans with at least one period live at T; and the
--- suppliers whose MRR on that plan is above zero.
+-- Per plan, over the periods live at T: the plans' MRR(T), and the suppliers whose MRR
+-- on the plan is above zero. The plan label is bounded (SPEC §4, label_buckets): the
+-- top_n plans by MRR keep their name, the rest are summed as 'other' (a supplier paying
+-- on two of them counts once there); a missing or blank plan is 'unknown'.
 WITH live AS (
-    SELECT p.supplier_id, p.plan, p.mrr
+    SELECT p.supplier_id, label_value(p.plan) AS plan, p.mrr
     FROM subscription_periods AS p
-    WHERE p.live_from <= %(t)s AND (p.live_until IS NULL OR %(t)s < p.live_until)
+    WHERE live_at(p.live_from, p.live_until, %(t)s)
+),
+per_plan AS (
+    SELECT plan, sum(mrr) AS mrr FROM live GROUP BY plan
+),
+buckets AS (
+    SELECT b.label, b.bucket
+    FROM (SELECT array_agg(plan) AS labels, array_agg(mrr) AS weights FROM per_plan) AS a
+    CROSS JOIN LATERAL label_buckets(a.labels, a.weights, %(top_n)s) AS b
 ),
 per_supplier AS (
-    SELECT plan, supplier_id, sum(mrr) AS mrr FROM live GROUP BY plan, supplier_id
+    SELECT b.bucket AS plan, l.supplier_id, sum(l.mrr) AS mrr
+    FROM live AS l
+    JOIN buckets AS b ON b.label = l.plan
+    GROUP BY b.bucket, l.supplier_id
 )
 SELECT plan,
        sum(mrr)::double precision AS mrr,

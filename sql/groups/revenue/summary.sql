@@ -4,10 +4,10 @@
 WITH per_supplier AS (
     SELECT p.supplier_id,
            coalesce(sum(p.mrr) FILTER (
-               WHERE p.live_from <= %(t)s AND (p.live_until IS NULL OR %(t)s < p.live_until)
+               WHERE live_at(p.live_from, p.live_until, %(t)s)
            ), 0) AS e,
            coalesce(sum(p.mrr) FILTER (
-               WHERE p.live_from <= %(m1)s AND (p.live_until IS NULL OR %(m1)s < p.live_until)
+               WHERE live_at(p.live_from, p.live_until, %(m1)s)
            ), 0) AS s,
            coalesce(bool_or(
                p.mrr > 0

@@ -1,23 +1,31 @@
 -- Users existing at T by country, per user type: the top_n countries of each type keep
--- their code, the rest are summed as 'other'; a missing country is 'unknown'.
+-- their code, the rest are summed as 'other'; a missing or blank country is 'unknown'
+-- (label_buckets, label_value).
 WITH existing AS (
-    SELECT 'supplier' AS user_type, coalesce(country, 'unknown') AS country
+    SELECT 'supplier' AS user_type, label_value(country) AS country
     FROM suppliers
-    WHERE created_at <= %(t)s AND (deleted_at IS NULL OR deleted_at > %(t)s)
+    WHERE exists_at(created_at, deleted_at, %(t)s)
     UNION ALL
-    SELECT 'couple', coalesce(country, 'unknown')
+    SELECT 'couple', label_value(country)
     FROM couples
-    WHERE created_at <= %(t)s AND (deleted_at IS NULL OR deleted_at > %(t)s)
+    WHERE exists_at(created_at, deleted_at, %(t)s)
 ),
-ranked AS (
-    SELECT user_type, country, count(*) AS users,
-           row_number() OVER (PARTITION BY user_type ORDER BY count(*) DESC, country) AS rank
-    FROM existing
-    GROUP BY user_type, country
+per_country AS (
+    SELECT user_type, country, count(*) AS users FROM existing GROUP BY user_type, country
+),
+buckets AS (
+    SELECT a.user_type, b.label, b.bucket
+    FROM (
+        SELECT user_type, array_agg(country) AS labels, array_agg(users::numeric) AS weights
+        FROM per_country
+        GROUP BY user_type
+    ) AS a
+    CROSS JOIN LATERAL label_buckets(a.labels, a.weights, %(top_n)s) AS b
 )
-SELECT user_type,
-       CASE WHEN rank <= %(top_n)s THEN country ELSE 'other' END AS country,
-       sum(users)::double precision AS users
-FROM ranked
+SELECT c.user_type,
+       b.bucket AS country,
+       sum(c.users)::double precision AS users
+FROM per_country AS c
+JOIN buckets AS b ON b.user_type = c.user_type AND b.label = c.country
 GROUP BY 1, 2
 ORDER BY 1, 2;

@@ -1,20 +1,29 @@
 -- Per supplier category (the top_n categories by suppliers existing at T keep their
--- name, the rest are 'other', a missing category or supplier row is 'unknown'):
+-- name, the rest are 'other', a missing or blank category or a missing supplier row is
+-- 'unknown'; label_buckets, label_value):
 -- distinct suppliers active in each window, and suppliers signed up today.
 -- Summed over categories, the actives equal execmetrics_active_users{user_type="supplier"}.
-WITH ranked AS (
-    SELECT coalesce(category, 'unknown') AS category,
-           row_number() OVER (ORDER BY count(*) DESC, coalesce(category, 'unknown')) AS rank
+WITH per_category AS (
+    SELECT label_value(category) AS category, count(*) AS suppliers
     FROM suppliers
-    WHERE created_at <= %(t)s AND (deleted_at IS NULL OR deleted_at > %(t)s)
+    WHERE exists_at(created_at, deleted_at, %(t)s)
     GROUP BY 1
+),
+buckets AS (
+    SELECT b.label, b.bucket
+    FROM (
+        SELECT array_agg(category) AS labels, array_agg(suppliers::numeric) AS weights
+        FROM per_category
+    ) AS a
+    CROSS JOIN LATERAL label_buckets(a.labels, a.weights, %(top_n)s) AS b
 ),
 supplier_category AS (
     SELECT su.id,
            su.created_at,
-           CASE WHEN r.rank <= %(top_n)s THEN r.category ELSE 'other' END AS category
+           -- a category no supplier existing at T has is outside the top_n
+           coalesce(b.bucket, 'other') AS category
     FROM suppliers AS su
-    LEFT JOIN ranked AS r ON r.category = coalesce(su.category, 'unknown')
+    LEFT JOIN buckets AS b ON b.label = label_value(su.category)
 ),
 last_seen AS (
     SELECT s.user_id, max(s.created_at) AS last_seen

@@ -2,7 +2,7 @@
 -- sign-ups today (created from the start of T's local day to T).
 SELECT 'supplier' AS user_type,
        count(*) FILTER (
-           WHERE created_at <= %(t)s AND (deleted_at IS NULL OR deleted_at > %(t)s)
+           WHERE exists_at(created_at, deleted_at, %(t)s)
        )::double precision AS total,
        count(*) FILTER (
            WHERE created_at >= %(day_start)s AND created_at <= %(t)s
@@ -11,7 +11,7 @@ FROM suppliers
 UNION ALL
 SELECT 'couple',
        count(*) FILTER (
-           WHERE created_at <= %(t)s AND (deleted_at IS NULL OR deleted_at > %(t)s)
+           WHERE exists_at(created_at, deleted_at, %(t)s)
        )::double precision,
        count(*) FILTER (
            WHERE created_at >= %(day_start)s AND created_at <= %(t)s

@@ -1,21 +1,26 @@
 -- Invitations sent in W and accepted by T, by channel: the top_n channels by sent keep
--- their name, the rest are summed as 'other'; a missing channel is 'unknown'.
+-- their name, the rest are summed as 'other'; a missing or blank channel is 'unknown'
+-- (label_buckets, label_value).
 WITH per_channel AS (
-    SELECT coalesce(i.channel, 'unknown') AS channel,
+    SELECT label_value(i.channel) AS channel,
            count(*) AS sent,
-           count(*) FILTER (
-               WHERE i.accepted_at <= %(t)s AND i.accepted_at >= i.sent_at
-           ) AS accepted
+           count(*) FILTER (WHERE accepted_by(i.sent_at, i.accepted_at, %(t)s)) AS accepted
     FROM invitations AS i
     WHERE i.sent_at > %(viral_start)s AND i.sent_at <= %(t)s
     GROUP BY 1
 ),
-ranked AS (
-    SELECT *, row_number() OVER (ORDER BY sent DESC, channel) AS rank FROM per_channel
+buckets AS (
+    SELECT b.label, b.bucket
+    FROM (
+        SELECT array_agg(channel) AS labels, array_agg(sent::numeric) AS weights
+        FROM per_channel
+    ) AS a
+    CROSS JOIN LATERAL label_buckets(a.labels, a.weights, %(top_n)s) AS b
 )
-SELECT CASE WHEN rank <= %(top_n)s THEN channel ELSE 'other' END AS channel,
-       sum(sent)::double precision AS sent,
-       sum(accepted)::double precision AS accepted
-FROM ranked
+SELECT b.bucket AS channel,
+       sum(c.sent)::double precision AS sent,
+       sum(c.accepted)::double precision AS accepted
+FROM per_channel AS c
+JOIN buckets AS b ON b.label = c.channel
 GROUP BY 1
 ORDER BY 1;

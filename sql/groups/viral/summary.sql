@@ -3,9 +3,7 @@
 -- not before they were sent; active suppliers: distinct suppliers with a session in W.
 WITH invites AS (
     SELECT count(*) AS sent,
-           count(*) FILTER (
-               WHERE i.accepted_at <= %(t)s AND i.accepted_at >= i.sent_at
-           ) AS accepted
+           count(*) FILTER (WHERE accepted_by(i.sent_at, i.accepted_at, %(t)s)) AS accepted
     FROM invitations AS i
     WHERE i.sent_at > %(viral_start)s AND i.sent_at <= %(t)s
 ),

@@ -1,0 +1,42 @@
+-- The rules that several queries share, each written once (SPEC §3, §4). Plain SQL
+-- functions: the planner inlines the scalar ones into the queries that call them.
+-- CREATE OR REPLACE: the view layer is rebuilt in place, and the views below call these.
+
+-- A subscription period counts at t when live_from <= t < live_until (open when NULL).
+CREATE OR REPLACE FUNCTION live_at(live_from timestamptz, live_until timestamptz, t timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT live_from <= t AND (live_until IS NULL OR t < live_until) $$;
+
+-- A supplier or couple exists at t when created at or before t and not deleted at t.
+CREATE OR REPLACE FUNCTION exists_at(created_at timestamptz, deleted_at timestamptz, t timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT created_at <= t AND (deleted_at IS NULL OR deleted_at > t) $$;
+
+-- An invitation counts as accepted by t when accepted at or before t and not before it
+-- was sent (an acceptance before the send is a data-quality issue, not an acceptance).
+CREATE OR REPLACE FUNCTION accepted_by(sent_at timestamptz, accepted_at timestamptz, t timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT coalesce(accepted_at <= t AND accepted_at >= sent_at, false) $$;
+
+-- A label value read from the data: NULL, empty or whitespace-only is 'unknown'.
+CREATE OR REPLACE FUNCTION label_value(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN value IS NULL OR value ~ '^[[:space:]]*$' THEN 'unknown' ELSE value END $$;
+
+-- The bound on a data-driven label (SPEC §4): given every label value of one series
+-- family and its weight (the metric's value, or the count it is ranked by), the top_n
+-- values keep their name and the rest fall into 'other'. Ties are broken by the label
+-- in code-point order ("C" collation), so the choice never depends on the server's locale.
+CREATE OR REPLACE FUNCTION label_buckets(labels text[], weights numeric[], top_n integer)
+RETURNS TABLE (label text, bucket text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT u.label,
+       CASE WHEN row_number() OVER (ORDER BY u.weight DESC, u.label COLLATE "C") <= top_n
+            THEN u.label ELSE 'other' END
+FROM unnest(labels, weights) AS u (label, weight)
+$$;
