@@ -30,6 +30,8 @@ R10 The average session duration is absent when no session qualifies.
 R11 Not in SPEC, from exporter/catalog.py QUALITY_CHECKS: subscription_invalid_interval
     (interval_months NULL or <= 0) is counted and left out of every revenue number, like
     the three subscription checks SPEC lists (the formula divides by interval_months).
+R12 A data-driven label is bounded (SPEC §4) after blank values become 'unknown': the
+    labels rank by value, largest first, ties by the label in code-point order.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ class Settings:
     viral_window: str = "30d"
     session_cap: int = 14400
     engagement_window: str = "7d"
+    top_n: int = 10
 
 
 def settings_of(cfg: Any) -> Settings:
@@ -133,6 +136,7 @@ def settings_of(cfg: Any) -> Settings:
         viral_window=str(cfg.viral.window),
         session_cap=int(cfg.engagement.session_cap),
         engagement_window=str(cfg.engagement.window),
+        top_n=int(cfg.breakdowns.top_n),
     )
 
 
@@ -227,7 +231,8 @@ class Revenue:
         plans: dict[str, Decimal] = {}
         for row, fx in self.rows:
             if self.live(row, t):
-                plans[row["plan"]] = plans.get(row["plan"], Decimal(0)) + self.contrib(row, fx, t)
+                plan = label_value(row["plan"])
+                plans[plan] = plans.get(plan, Decimal(0)) + self.contrib(row, fx, t)
         return plans
 
 
@@ -278,8 +283,25 @@ def revenue_metrics(
     if paying_t:
         out[key("arpa", currency=cur)] = float(mrr_t / len(paying_t))
 
-    for plan, amount in rev.by_plan(t).items():
+    for plan, amount in bounded(rev.by_plan(t), settings.top_n).items():
         out[key("mrr_by_plan", currency=cur, plan=plan)] = float(amount)
+    return out
+
+
+def label_value(value: str | None) -> str:
+    """SPEC §4: a NULL, empty or whitespace-only label value is 'unknown'."""
+    return "unknown" if value is None or not value.strip() else value
+
+
+def bounded(values: Mapping[str, Decimal], top_n: int) -> dict[str, Decimal]:
+    """SPEC §4's bound: the top_n labels by value keep their name, the rest are summed as
+    'other'. R12: ties rank by the label in code-point order (Python's str order)."""
+    ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = dict(ranked[:top_n])
+    if len(ranked) > top_n:
+        out["other"] = out.get("other", Decimal(0)) + sum(
+            (v for _, v in ranked[top_n:]), Decimal(0)
+        )
     return out
 
 

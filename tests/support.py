@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
 
 from exporter import contract
+
+if TYPE_CHECKING:
+    from exporter.config import Config
 
 # The contract columns of SPEC §1, in table order.
 COLUMNS: dict[str, tuple[str, ...]] = {t.name.value: t.column_names for t in contract.TABLES}
@@ -214,7 +217,8 @@ def config(
     currency: str = "GBP",
     viral_window: str = "30d",
     session_cap: int = 14400,
-) -> Any:
+    top_n: int = 10,
+) -> Config:
     from exporter.config import parse_config
 
     return parse_config(
@@ -222,6 +226,7 @@ def config(
             "reporting": {"timezone": tz, "currency": currency},
             "viral": {"window": viral_window},
             "engagement": {"session_cap": session_cap},
+            "breakdowns": {"top_n": top_n},
         }
     )
 

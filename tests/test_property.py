@@ -133,7 +133,8 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     amounts = [1000, 0, -500, 2500]
     intervals = [1, 3, 12]
     currencies = ["GBP", "EUR", "USD", "CHF"]
-    plans = ["basic", "pro", "free"]
+    # Blank plans are 'unknown'; with a small top_n the tail is 'other' (SPEC §4).
+    plans = ["basic", "pro", "free", "", " ", "Pro", "other"]
     subscriptions: list[dict[str, Any]] = []
 
     def trial_end() -> datetime | None:
@@ -230,7 +231,11 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "t": t,
         "settings": oracle.Settings(
-            timezone=tz, currency=currency, viral_window=viral_window, session_cap=cap
+            timezone=tz,
+            currency=currency,
+            viral_window=viral_window,
+            session_cap=cap,
+            top_n=draw(st.sampled_from([1, 2, 10])),
         ),
         "tables": {
             "suppliers": suppliers,
@@ -245,7 +250,11 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
 
 def config_of(s: oracle.Settings) -> Any:
     return config(
-        tz=s.timezone, currency=s.currency, viral_window=s.viral_window, session_cap=s.session_cap
+        tz=s.timezone,
+        currency=s.currency,
+        viral_window=s.viral_window,
+        session_cap=s.session_cap,
+        top_n=s.top_n,
     )
 
 

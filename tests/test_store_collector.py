@@ -309,7 +309,9 @@ def test_help_follows_the_configured_windows() -> None:
         assert "7 days" not in fams[name].documentation, name
     assert "the last 12 hours" in fams["execmetrics_invitations_sent"].documentation
     default = parsed(store.current)
-    assert "the last 7 days" in default["execmetrics_session_duration_average_seconds"].documentation
+    assert (
+        "the last 7 days" in default["execmetrics_session_duration_average_seconds"].documentation
+    )
 
 
 def test_label_values_pair_with_their_names_in_any_order() -> None:
@@ -330,6 +332,6 @@ def test_label_values_pair_with_their_names_in_any_order() -> None:
 def test_counters_keep_one_total_suffix() -> None:
     store = Store(GROUP_NAMES)
     text = render(store.current, Config()).decode()
-    assert "execmetrics_group_failures_total{group=\"revenue\"} 0.0" in text
+    assert 'execmetrics_group_failures_total{group="revenue"} 0.0' in text
     assert "# TYPE execmetrics_group_failures counter" in text
     assert "_total_total" not in text
