@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from exporter import catalog
-from exporter.docs import END, START, current_block, main, metrics_reference, replace_block
+from tools.docs import END, START, current_block, main, metrics_reference, replace_block
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -76,7 +76,7 @@ def test_readme_block_equals_the_generated_reference() -> None:
     text = README.read_text(encoding="utf-8")
     assert START in text and END in text, "README.md lacks the metrics-reference markers"
     assert current_block(text) == metrics_reference(), (
-        "README.md's metrics reference is out of date: run `python -m exporter.docs`"
+        "README.md's metrics reference is out of date: run `python -m tools.docs`"
     )
 
 
@@ -99,7 +99,7 @@ def test_generator_without_markers_is_a_one_line_error(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# no markers\n", encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "exporter.docs", "--check", "--readme", str(readme)],
+        [sys.executable, "-m", "tools.docs", "--check", "--readme", str(readme)],
         capture_output=True,
         text=True,
         cwd=ROOT,

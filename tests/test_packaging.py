@@ -120,6 +120,16 @@ def test_wheel_contains_the_sql_and_the_template(wheel: Path) -> None:
     assert not any(n.startswith(("dashboards/", "exporter/dashboards/")) for n in names)
 
 
+def test_wheel_holds_no_build_time_tool(wheel: Path) -> None:
+    """The docs generator and the marker helper are maintainer tools, not runtime code."""
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    assert (ROOT / "tools" / "docs.py").is_file()
+    assert not any(n.startswith("tools/") for n in names), sorted(names)
+    assert "exporter/docs.py" not in names
+    assert not any(n.endswith(("/docs.py", "/markers.py")) for n in names), sorted(names)
+
+
 def test_installed_copy_reads_sql_and_templates_from_the_package(
     installed: Path, outside: Path
 ) -> None:

@@ -333,5 +333,6 @@ def test_counters_keep_one_total_suffix() -> None:
     store = Store(GROUP_NAMES)
     text = render(store.current, Config()).decode()
     assert 'execmetrics_group_failures_total{group="revenue"} 0.0' in text
-    assert "# TYPE execmetrics_group_failures counter" in text
+    fams = {f.name: f for f in text_string_to_metric_families(text)}
+    assert fams["execmetrics_group_failures"].type == "counter"
     assert "_total_total" not in text
