@@ -1,0 +1,64 @@
+"""The alert and recording rules use the targets of exporter.vocabulary.TARGETS.
+
+The rules are YAML for Prometheus, so they cannot import the targets; this test reads
+their expressions and compares each threshold with the one home of the number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import yaml
+
+from exporter.vocabulary import TARGETS
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "provisioning" / "prometheus" / "rules"
+
+
+def rules() -> dict[str, dict[str, Any]]:
+    """Every alert and recording rule by name."""
+    out: dict[str, dict[str, Any]] = {}
+    paths = sorted(RULES.glob("*.yml"))
+    assert paths, f"no rule files in {RULES}"
+    for path in paths:
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
+            for rule in group["rules"]:
+                out[rule.get("alert") or rule["record"]] = rule
+    return out
+
+
+def comparison(name: str) -> Any:
+    expr = promql_parser.parse(rules()[name]["expr"])
+    assert isinstance(expr, promql_parser.BinaryExpr), (name, expr)
+    return expr
+
+
+def test_viral_alert_fires_below_the_k_target() -> None:
+    expr = comparison("ViralCoefficientBelowTarget")
+    assert str(expr.op) == "<"
+    assert isinstance(expr.lhs, promql_parser.VectorSelector)
+    assert expr.lhs.name == "execmetrics_viral_coefficient"
+    assert isinstance(expr.rhs, promql_parser.NumberLiteral)
+    assert expr.rhs.val == TARGETS.viral_coefficient
+    annotations = rules()["ViralCoefficientBelowTarget"]["annotations"]
+    assert f"{TARGETS.viral_coefficient:.1f} target" in annotations["summary"]
+
+
+def test_stale_alert_waits_the_target_number_of_intervals() -> None:
+    expr = comparison("ExecMetricsStale")
+    assert str(expr.op) == ">"
+    threshold = expr.rhs
+    assert isinstance(threshold, promql_parser.BinaryExpr) and str(threshold.op) == "*"
+    assert isinstance(threshold.lhs, promql_parser.NumberLiteral)
+    assert threshold.lhs.val == TARGETS.stale_after_intervals
+    assert isinstance(threshold.rhs, promql_parser.VectorSelector)
+    assert threshold.rhs.name == "execmetrics_group_interval_seconds"
+
+
+def test_no_rule_hard_codes_a_stale_threshold_in_seconds() -> None:
+    for path in sorted(RULES.glob("*.yml")):
+        text = path.read_text(encoding="utf-8")
+        assert "900" not in text, f"{path.name}: a fixed 900 s threshold"
