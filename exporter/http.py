@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -76,24 +77,37 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+@dataclass(frozen=True)
+class _Page:
+    generation: int
+    rendered_at: float  # time.monotonic()
+    html: str
+
+
 class LandingCache:
-    """The landing page, re-rendered when the state moves or at most every 5 s."""
+    """The landing page, re-rendered when the state moves or its "ago" times age."""
+
+    MAX_AGE_SECONDS = 5.0
 
     def __init__(self, store: Store, config: Config) -> None:
         self._store = store
         self._config = config
         self._lock = threading.Lock()
-        self._cached: tuple[int, float, str] | None = None
+        self._page: _Page | None = None
 
     def get(self) -> str:
         state = self._store.current
         now = time.monotonic()
-        cached = self._cached
-        if cached is not None and cached[0] == state.generation and now - cached[1] < 5:
-            return cached[2]
+        page = self._page
+        if (
+            page is not None
+            and page.generation == state.generation
+            and now - page.rendered_at < self.MAX_AGE_SECONDS
+        ):
+            return page.html
         with self._lock:
             html = render_landing(state, self._config)
-            self._cached = (state.generation, now, html)
+            self._page = _Page(state.generation, now, html)
             return html
 
 

@@ -57,6 +57,11 @@ class MetricBinding:
         return catalog.BY_NAME[self.metric].labels
 
 
+def bind(column: str, metric: str, **labels: LabelSource) -> MetricBinding:
+    """A binding of ``column`` to the catalog metric ``execmetrics_<metric>``."""
+    return MetricBinding(column, catalog.PREFIX + metric, labels)
+
+
 @dataclass(frozen=True)
 class Query:
     sql_file: str  # relative to sql/groups/

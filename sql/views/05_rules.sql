@@ -28,15 +28,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT CASE WHEN value IS NULL OR value ~ '^[[:space:]]*$' THEN 'unknown' ELSE value END $$;
 
 -- The bound on a data-driven label (SPEC §4): given every label value of one series
--- family and its weight (the metric's value, or the count it is ranked by), the top_n
--- values keep their name and the rest fall into 'other'. Ties are broken by the label
--- in code-point order ("C" collation), so the choice never depends on the server's locale.
-CREATE OR REPLACE FUNCTION label_buckets(labels text[], weights numeric[], top_n integer)
+-- family with its weight (the metric's value, or the count it is ranked by) as a jsonb
+-- object {label: weight}, e.g. jsonb_object_agg(plan, mrr), the top_n values keep
+-- their name and the rest fall into 'other'. Ties are broken by the label in
+-- code-point order ("C" collation), so the choice never depends on the server's locale.
+-- jsonb keeps numeric weights exact.
+DROP FUNCTION IF EXISTS label_buckets(jsonb, integer);
+CREATE FUNCTION label_buckets(weights jsonb, top_n integer)
 RETURNS TABLE (label text, bucket text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-SELECT u.label,
-       CASE WHEN row_number() OVER (ORDER BY u.weight DESC, u.label COLLATE "C") <= top_n
-            THEN u.label ELSE 'other' END
-FROM unnest(labels, weights) AS u (label, weight)
+SELECT u.key,
+       CASE WHEN row_number() OVER (ORDER BY u.value::numeric DESC, u.key COLLATE "C") <= top_n
+            THEN u.key ELSE 'other' END
+FROM jsonb_each_text(weights) AS u
 $$;

@@ -11,9 +11,7 @@ per_plan AS (
     SELECT plan, sum(mrr) AS mrr FROM live GROUP BY plan
 ),
 buckets AS (
-    SELECT b.label, b.bucket
-    FROM (SELECT array_agg(plan) AS labels, array_agg(mrr) AS weights FROM per_plan) AS a
-    CROSS JOIN LATERAL label_buckets(a.labels, a.weights, %(top_n)s) AS b
+    SELECT * FROM label_buckets((SELECT jsonb_object_agg(plan, mrr) FROM per_plan), %(top_n)s)
 ),
 per_supplier AS (
     SELECT b.bucket AS plan, l.supplier_id, sum(l.mrr) AS mrr

@@ -14,13 +14,9 @@ per_value AS (
     SELECT 'country', country, sum(mrr) FROM live GROUP BY country
 ),
 buckets AS (
-    SELECT d.dimension, b.label, b.bucket
-    FROM (
-        SELECT dimension, array_agg(value) AS labels, array_agg(mrr) AS weights
-        FROM per_value
-        GROUP BY dimension
-    ) AS d
-    CROSS JOIN LATERAL label_buckets(d.labels, d.weights, %(top_n)s) AS b
+    SELECT d.dimension, b.*
+    FROM (SELECT dimension, jsonb_object_agg(value, mrr) AS w FROM per_value GROUP BY 1) AS d
+    CROSS JOIN LATERAL label_buckets(d.w, %(top_n)s) AS b
 ),
 bounded AS (
     SELECT v.dimension, b.bucket, sum(v.mrr)::double precision AS mrr

@@ -14,13 +14,9 @@ per_country AS (
     SELECT user_type, country, count(*) AS users FROM existing GROUP BY user_type, country
 ),
 buckets AS (
-    SELECT a.user_type, b.label, b.bucket
-    FROM (
-        SELECT user_type, array_agg(country) AS labels, array_agg(users::numeric) AS weights
-        FROM per_country
-        GROUP BY user_type
-    ) AS a
-    CROSS JOIN LATERAL label_buckets(a.labels, a.weights, %(top_n)s) AS b
+    SELECT a.user_type, b.*
+    FROM (SELECT user_type, jsonb_object_agg(country, users) AS w FROM per_country GROUP BY 1) AS a
+    CROSS JOIN LATERAL label_buckets(a.w, %(top_n)s) AS b
 )
 SELECT c.user_type,
        b.bucket AS country,

@@ -10,12 +10,8 @@ WITH per_category AS (
     GROUP BY 1
 ),
 buckets AS (
-    SELECT b.label, b.bucket
-    FROM (
-        SELECT array_agg(category) AS labels, array_agg(suppliers::numeric) AS weights
-        FROM per_category
-    ) AS a
-    CROSS JOIN LATERAL label_buckets(a.labels, a.weights, %(top_n)s) AS b
+    SELECT *
+    FROM label_buckets((SELECT jsonb_object_agg(category, suppliers) FROM per_category), %(top_n)s)
 ),
 supplier_category AS (
     SELECT su.id,

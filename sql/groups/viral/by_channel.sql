@@ -10,12 +10,7 @@ WITH per_channel AS (
     GROUP BY 1
 ),
 buckets AS (
-    SELECT b.label, b.bucket
-    FROM (
-        SELECT array_agg(channel) AS labels, array_agg(sent::numeric) AS weights
-        FROM per_channel
-    ) AS a
-    CROSS JOIN LATERAL label_buckets(a.labels, a.weights, %(top_n)s) AS b
+    SELECT * FROM label_buckets((SELECT jsonb_object_agg(channel, sent) FROM per_channel), %(top_n)s)
 )
 SELECT b.bucket AS channel,
        sum(c.sent)::double precision AS sent,
