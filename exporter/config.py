@@ -87,22 +87,21 @@ class DatabaseConfig(_Model):
         return self
 
 
-class SourceConfig(_Model):
+class _SchemaConfig(_Model):
+    schema_: str = Field(alias="schema")
+
+    @field_validator("schema_")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _identifier(value)
+
+
+class SourceConfig(_SchemaConfig):
     schema_: str = Field(default="public", alias="schema")
 
-    @field_validator("schema_")
-    @classmethod
-    def _check(cls, value: str) -> str:
-        return _identifier(value)
 
-
-class ExporterSchemaConfig(_Model):
+class ExporterSchemaConfig(_SchemaConfig):
     schema_: str = Field(default="execmetrics", alias="schema")
-
-    @field_validator("schema_")
-    @classmethod
-    def _check(cls, value: str) -> str:
-        return _identifier(value)
 
 
 class ReportingConfig(_Model):

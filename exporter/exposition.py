@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import threading
 from dataclasses import dataclass
 
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from exporter.cache import PerState
 from exporter.collector import StateCollector
 from exporter.config import Config
 from exporter.store import State, Store
@@ -29,24 +29,12 @@ class Rendered:
     gzipped: bytes
 
 
-class ExpositionCache:
+class ExpositionCache(PerState[Rendered]):
     """Renders the exposition when the store's generation moves; otherwise reuses it."""
 
     def __init__(self, store: Store, config: Config) -> None:
-        self._store = store
-        self._config = config
-        self._lock = threading.Lock()
-        self._rendered: Rendered | None = None
+        def build(state: State) -> Rendered:
+            body = render(state, config)
+            return Rendered(state.generation, body, gzip.compress(body, 5))
 
-    def get(self) -> Rendered:
-        state = self._store.current
-        rendered = self._rendered
-        if rendered is not None and rendered.generation == state.generation:
-            return rendered
-        with self._lock:
-            rendered = self._rendered
-            if rendered is None or rendered.generation != state.generation:
-                body = render(state, self._config)
-                rendered = Rendered(state.generation, body, gzip.compress(body, 5))
-                self._rendered = rendered
-            return rendered
+        super().__init__(store, build)

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from exporter.cache import PerState
 from exporter.config import Config
 from exporter.errors import ConfigError
 from exporter.exposition import CONTENT_TYPE, ExpositionCache
@@ -77,38 +75,13 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-@dataclass(frozen=True)
-class _Page:
-    generation: int
-    rendered_at: float  # time.monotonic()
-    html: str
-
-
-class LandingCache:
+class LandingCache(PerState[str]):
     """The landing page, re-rendered when the state moves or its "ago" times age."""
 
     MAX_AGE_SECONDS = 5.0
 
     def __init__(self, store: Store, config: Config) -> None:
-        self._store = store
-        self._config = config
-        self._lock = threading.Lock()
-        self._page: _Page | None = None
-
-    def get(self) -> str:
-        state = self._store.current
-        now = time.monotonic()
-        page = self._page
-        if (
-            page is not None
-            and page.generation == state.generation
-            and now - page.rendered_at < self.MAX_AGE_SECONDS
-        ):
-            return page.html
-        with self._lock:
-            html = render_landing(state, self._config)
-            self._page = _Page(state.generation, now, html)
-            return html
+        super().__init__(store, lambda state: render_landing(state, config), self.MAX_AGE_SECONDS)
 
 
 def create_app(
