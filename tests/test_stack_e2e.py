@@ -1,4 +1,4 @@
-"""The whole stack end to end, without Grafana (issue 3).
+"""The whole stack end to end, without Grafana.
 
 Two databases get the same ``small`` seed: in "high" the viral coefficient K stays above
 1, in "low" half of the recent acceptances are removed so K is clearly below 1. A real
