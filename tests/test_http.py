@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import subprocess
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,10 +21,9 @@ from exporter.config import GROUP_NAMES, Config
 from exporter.http import create_app
 from exporter.snapshot import Sample, Snapshot, labels_of
 from exporter.store import Store
-from tests.test_cli import cli_env, execmetrics_bin, free_port, load_small_dataset
+from tests.cli_support import load_small_dataset, serving
 
 T = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
-READY_TIMEOUT = 30.0
 
 
 def sample(name: str, value: float, **labels: str) -> Sample:
@@ -281,62 +275,6 @@ def test_unknown_path_is_404(client: TestClient) -> None:
 
 
 # --------------------------------------------------------------------------- the real server
-
-
-@dataclass
-class Server:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    final_stderr: str | None = None  # kept once the process is stopped
-
-    def stderr(self) -> str:
-        if self.final_stderr is not None:
-            return self.final_stderr
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-@contextmanager
-def serving(
-    database_url: str, *args: str, ready_timeout: float = READY_TIMEOUT
-) -> Iterator[Server]:
-    """Start ``execmetrics serve`` on a free 127.0.0.1 port, wait for /-/ready, stop it by PID."""
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="execmetrics-serve-") as tmp:
-        log = Path(tmp) / "stderr.log"
-        with log.open("wb") as err:
-            process = subprocess.Popen(
-                [execmetrics_bin(), *args, "serve", "--listen", f"127.0.0.1:{port}"],
-                env=cli_env(database_url),
-                cwd=tmp,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        server = Server(f"http://127.0.0.1:{port}", process, log)
-        try:
-            deadline = time.monotonic() + ready_timeout
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"serve exited with {process.returncode}: {server.stderr()}")
-                try:
-                    if httpx.get(server.base_url + "/-/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"serve not ready after {ready_timeout:.0f}s: {server.stderr()}")
-                time.sleep(0.1)
-            yield server
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
-            server.final_stderr = server.stderr()
 
 
 def test_real_serve_end_to_end(db_url: str) -> None:

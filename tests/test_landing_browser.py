@@ -28,8 +28,8 @@ import pytest
 
 from exporter.config import Config
 from exporter.migrate import migrate
+from tests.cli_support import serving
 from tests.conftest import require_tool
-from tests.test_http import serving
 
 CHROMIUM_FLAGS = (
     "--headless",

@@ -160,7 +160,7 @@ def test_installed_copy_migrates_and_collects(installed: Path, outside: Path, db
     assert migrate.returncode == 0, migrate.stderr
     assert "created the reference source tables" in migrate.stdout
 
-    from tests.test_cli import EXPECTED_MRR, load_small_dataset
+    from tests.cli_support import EXPECTED_MRR, load_small_dataset
 
     load_small_dataset(db_url)
     proc = run_installed(

@@ -20,7 +20,7 @@ from exporter.migrate import migrate
 from exporter.scheduler import MetricScheduler
 from exporter.snapshot import Snapshot
 from exporter.store import State, Store
-from tests.test_cli import load_small_dataset
+from tests.cli_support import load_small_dataset
 
 FAST = parse_config(
     {
