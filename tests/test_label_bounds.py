@@ -54,18 +54,19 @@ def test_plans_past_the_top_n_are_other(db_url: str) -> None:
     assert sum(by_plan(ev).values()) == approx(ev.value("execmetrics_mrr", currency="GBP"))
 
 
-def test_blank_plans_are_one_unknown_value(db_url: str) -> None:
+def test_missing_and_blank_plans_are_one_unknown_value(db_url: str) -> None:
     subs = [
-        sub(1, 1, amount_minor=1000, plan="\n"),  # plan is NOT NULL in the source contract
+        sub(1, 1, amount_minor=1000, plan=None),  # type: ignore[arg-type]
+        sub(6, 6, amount_minor=1000, plan="\n"),
         sub(2, 2, amount_minor=1000, plan=""),
         sub(3, 3, amount_minor=1000, plan="  \t"),
         sub(4, 4, amount_minor=2500, plan="pro"),
         sub(5, 5, amount_minor=100, plan="basic"),
     ]
-    ev = run(db_url, T, top(2), suppliers=[supplier(i) for i in range(1, 6)], subscriptions=subs)
-    # unknown = 10 + 10 + 10 = 30 ranks first, pro 25 second, basic 1 is 'other'.
-    assert by_plan(ev) == {"unknown": approx(30.0), "pro": approx(25.0), "other": approx(1.0)}
-    assert paying_by_plan(ev) == {"unknown": 3.0, "pro": 1.0, "other": 1.0}
+    ev = run(db_url, T, top(2), suppliers=[supplier(i) for i in range(1, 7)], subscriptions=subs)
+    # unknown = 4 x 10 = 40 ranks first, pro 25 second, basic 1 is 'other'.
+    assert by_plan(ev) == {"unknown": approx(40.0), "pro": approx(25.0), "other": approx(1.0)}
+    assert paying_by_plan(ev) == {"unknown": 4.0, "pro": 1.0, "other": 1.0}
 
 
 def test_ties_are_broken_by_the_label(db_url: str) -> None:
@@ -89,10 +90,11 @@ def test_every_plan_within_the_top_n_keeps_its_name(db_url: str) -> None:
 def test_blank_category_country_and_channel_are_unknown(db_url: str) -> None:
     suppliers = [
         supplier(1, category=" ", country=""),
+        supplier(4, category=None, country=None),  # type: ignore[arg-type]
         supplier(2, category="venue", country="  "),
         supplier(3, category="florist", country="GB"),
     ]
-    subs = [sub(i, i, amount_minor=1000 * i) for i in range(1, 4)]
+    subs = [*(sub(i, i, amount_minor=1000 * i) for i in range(1, 4)), sub(4, 4, amount_minor=500)]
     invites = [
         invite(1, 1, ts("2024-06-10 12:00"), channel=None),
         invite(2, 1, ts("2024-06-10 12:00"), channel=" "),
@@ -102,15 +104,15 @@ def test_blank_category_country_and_channel_are_unknown(db_url: str) -> None:
     by_category = {
         dict(k)["category"]: v for k, v in ev.series("execmetrics_mrr_by_category").items()
     }
-    assert by_category == {"unknown": approx(10.0), "venue": approx(20.0), "florist": approx(30.0)}
+    assert by_category == {"unknown": approx(15.0), "venue": approx(20.0), "florist": approx(30.0)}
     by_country = {dict(k)["country"]: v for k, v in ev.series("execmetrics_mrr_by_country").items()}
-    assert by_country == {"unknown": approx(30.0), "GB": approx(30.0)}
+    assert by_country == {"unknown": approx(35.0), "GB": approx(30.0)}
     users = {
         dict(k)["country"]: v
         for k, v in ev.series("execmetrics_registered_users_by_country").items()
         if dict(k)["user_type"] == "supplier"
     }
-    assert users == {"unknown": 2.0, "GB": 1.0}
+    assert users == {"unknown": 3.0, "GB": 1.0}
     sent = {
         dict(k)["channel"]: v
         for k, v in ev.series("execmetrics_invitations_sent_by_channel").items()
