@@ -289,8 +289,9 @@ def revenue_metrics(
 
 
 def label_value(value: str | None) -> str:
-    """SPEC §4: a NULL, empty or whitespace-only label value is 'unknown'."""
-    return "unknown" if value is None or not value.strip() else value
+    """SPEC §4: a NULL, empty or blank label value is 'unknown'; blank = only ASCII white
+    space (space, tab, newline, vertical tab, form feed, carriage return)."""
+    return "unknown" if value is None or not value.strip(" \t\n\v\f\r") else value
 
 
 def bounded(values: Mapping[str, Decimal], top_n: int) -> dict[str, Decimal]:

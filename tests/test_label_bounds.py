@@ -69,6 +69,24 @@ def test_missing_and_blank_plans_are_one_unknown_value(db_url: str) -> None:
     assert paying_by_plan(ev) == {"unknown": 4.0, "pro": 1.0, "other": 1.0}
 
 
+def test_blank_means_ascii_white_space_only(db_url: str) -> None:
+    # Vertical tab and form feed are blank; letters that spell escape codes are values, and
+    # so is a no-break space (blank is ASCII white space only, whatever the server locale).
+    subs = [
+        sub(1, 1, amount_minor=1000, plan="\x0b\x0c\r"),
+        sub(2, 2, amount_minor=2000, plan="vvv"),
+        sub(3, 3, amount_minor=3000, plan="tnr"),
+        sub(4, 4, amount_minor=4000, plan="\u00a0"),
+    ]
+    ev = run(db_url, T, top(10), suppliers=[supplier(i) for i in range(1, 5)], subscriptions=subs)
+    assert by_plan(ev) == {
+        "unknown": approx(10.0),
+        "vvv": approx(20.0),
+        "tnr": approx(30.0),
+        "\u00a0": approx(40.0),
+    }
+
+
 def test_ties_are_broken_by_the_label(db_url: str) -> None:
     # Three plans of 10 each: with top 2 the first two in code-point order stay
     # ('B' < 'a' < 'b': upper case sorts first whatever the server's locale).

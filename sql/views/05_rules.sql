@@ -21,11 +21,13 @@ RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT coalesce(accepted_at <= t AND accepted_at >= sent_at, false) $$;
 
--- A label value read from the data: NULL, empty or whitespace-only is 'unknown'.
+-- A label value read from the data: NULL, empty or made only of ASCII white space
+-- (space, tab, newline, vertical tab, form feed, carriage return) is 'unknown'. The set
+-- is spelled out rather than [[:space:]], whose meaning follows the server's locale.
 CREATE OR REPLACE FUNCTION label_value(value text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT CASE WHEN value IS NULL OR value ~ '^[[:space:]]*$' THEN 'unknown' ELSE value END $$;
+AS $$ SELECT CASE WHEN value IS NULL OR btrim(value, E' \t\n\x0b\f\r') = '' THEN 'unknown' ELSE value END $$;
 
 -- The bound on a data-driven label (SPEC §4): given every label value of one series
 -- family with its weight (the metric's value, or the count it is ranked by) as a jsonb
