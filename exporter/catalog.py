@@ -324,6 +324,123 @@ BREAKDOWNS: tuple[MetricDef, ...] = (
     ),
 )
 
+# Growth accounting and the marketplace (SPEC §6).
+G = GroupName.GROWTH
+
+GROWTH: tuple[MetricDef, ...] = (
+    _m(
+        "ltv",
+        ("currency",),
+        Unit.CURRENCY,
+        G,
+        "Customer lifetime value: ARPA / customer churn; absent when either is absent or "
+        "customer churn is 0.",
+    ),
+    _m(
+        "trial_conversion_ratio",
+        (),
+        Unit.RATIO,
+        G,
+        "Among revenue rows with MRR above zero whose trial ends in (M1, T] and after the row "
+        "starts: the share whose row goes on past the trial's end (ended_at NULL or later); "
+        "absent when no trial ended.",
+    ),
+    _m(
+        "viral_cycle_time_seconds",
+        ("window", "quantile"),
+        Unit.SECONDS,
+        G,
+        "Quantile (0.5, 0.9) of accepted_at - sent_at over invitations accepted in "
+        "(T - window, T] and not before they were sent; linear interpolation between closest "
+        "ranks; absent when none was accepted.",
+    ),
+    _m(
+        "viral_coefficient_unique",
+        ("window",),
+        Unit.RATIO,
+        G,
+        "K counting each couple once: distinct couples of the invitations accepted in K / "
+        "suppliers active in the window; 0 when none accepted; absent when no supplier was "
+        "active.",
+    ),
+    _m(
+        "marketplace_liquidity_ratio",
+        ("side",),
+        Unit.RATIO,
+        G,
+        "couple: share of couples active in the viral window with an invitation accepted by T "
+        "from a supplier paying at T; supplier: share of suppliers paying at T with an "
+        "invitation accepted in the viral window. Absent when the side has nobody.",
+    ),
+    _m(
+        "mrr_at_risk",
+        ("currency",),
+        Unit.CURRENCY,
+        G,
+        "MRR at T of the paying suppliers with no session and no invitation sent in the "
+        "quiet period (T - targets.at_risk_quiet_period, T], default 14 days.",
+    ),
+    _m(
+        "couples",
+        ("stage",),
+        Unit.COUNT,
+        G,
+        "Registered couples at T by stage: planning (wedding date on or after T's local date), "
+        "married (before it), unknown (no wedding date).",
+    ),
+    _m(
+        "reconciliation_residual",
+        ("currency", "check"),
+        Unit.CURRENCY,
+        G,
+        "movements: MRR(M1) + new + reactivation + expansion - contraction - churn - MRR(T); "
+        "by_plan: sum of the mrr_by_plan series - MRR(T). Zero when the books balance.",
+    ),
+    _m(
+        "user_lifecycle",
+        ("user_type", "state"),
+        Unit.COUNT,
+        G,
+        "Users active in C = (T - 30d, T]: returning if also active in P = (T - 60d, T - 30d], "
+        "else new if created after T - 30d, else resurrected; dormant: active in P, not in C.",
+    ),
+    _m(
+        "cohort_logo_retention_ratio",
+        ("cohort",),
+        Unit.RATIO,
+        G,
+        "Suppliers whose first paying instant falls in the local month `cohort` (YYYY-MM, the "
+        "12 months before T's): the share paying at T.",
+    ),
+    _m(
+        "cohort_mrr_retention_ratio",
+        ("cohort",),
+        Unit.RATIO,
+        G,
+        "The same supplier cohort: the sum of their MRR at T / the sum of their MRR at their "
+        "first paying instant.",
+    ),
+    _m(
+        "cohort_active_ratio",
+        ("user_type", "cohort"),
+        Unit.RATIO,
+        G,
+        "Users created in the local month `cohort` and registered at T: the share active in "
+        "(T - 30d, T].",
+    ),
+)
+
+TARGET_METRICS: tuple[MetricDef, ...] = (
+    _m(
+        "target",
+        ("metric",),
+        Unit.RATIO,
+        G,
+        "A configured target (config `targets`): viral_coefficient, supplier_stickiness and "
+        "couple_stickiness (ratios), at_risk_quiet_period_seconds (seconds).",
+    ),
+)
+
 HEALTH: tuple[MetricDef, ...] = (
     _m(
         "group_interval_seconds",
@@ -392,7 +509,7 @@ HEALTH: tuple[MetricDef, ...] = (
     ),
 )
 
-ALL: tuple[MetricDef, ...] = CONTRACT + BREAKDOWNS + HEALTH
+ALL: tuple[MetricDef, ...] = CONTRACT + BREAKDOWNS + GROWTH + TARGET_METRICS + HEALTH
 BY_NAME: dict[str, MetricDef] = {m.name: m for m in ALL}
 
 MOVEMENTS: tuple[str, ...] = tuple(Movement)

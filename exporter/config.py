@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from exporter.errors import ConfigError
-from exporter.vocabulary import GroupName
+from exporter.vocabulary import TARGETS, GroupName
 
 DATABASE_URL_ENV = "EXECMETRICS_DATABASE_URL"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -175,6 +175,21 @@ else:
     )
 
 
+class StickinessTargets(_Model):
+    """The DAU/MAU benchmark per side (defaults: the green edge of each side's bands)."""
+
+    supplier: float = Field(default=TARGETS.supplier_stickiness.green, gt=0, le=1)
+    couple: float = Field(default=TARGETS.couple_stickiness.green, gt=0, le=1)
+
+
+class TargetsConfig(_Model):
+    """The numbers boards and alerts compare the metrics with, exported as execmetrics_target."""
+
+    viral_coefficient: float = Field(default=TARGETS.viral_coefficient, gt=0, le=100)
+    stickiness: StickinessTargets = StickinessTargets()
+    at_risk_quiet_period: Window = Window(f"{TARGETS.at_risk_quiet_period.days}d")
+
+
 class RefreshConfig(_Model):
     interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
 
@@ -196,6 +211,7 @@ class Config(_Model):
     engagement: EngagementConfig = EngagementConfig()
     breakdowns: BreakdownConfig = BreakdownConfig()
     groups: GroupsConfig = GroupsConfig()
+    targets: TargetsConfig = TargetsConfig()
     refresh: RefreshConfig = RefreshConfig()
     http: HttpConfig = HttpConfig()
 

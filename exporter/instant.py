@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from exporter.errors import ConfigError
@@ -53,6 +53,29 @@ def local_day_start(t: datetime, zone: ZoneInfo) -> datetime:
 
 
 @dataclass(frozen=True)
+class Cohort:
+    """One local calendar month as the UTC instants [start, end) of its first and next midnight."""
+
+    label: str  # YYYY-MM
+    start: datetime
+    end: datetime
+
+
+def cohorts_before(t: datetime, zone: ZoneInfo, months: int) -> tuple[Cohort, ...]:
+    """The ``months`` local calendar months before T's local month, oldest first."""
+    local = t.astimezone(zone)
+    index = local.year * 12 + local.month - 1  # T's own month, counted from year 0
+
+    def midnight(i: int) -> datetime:
+        return datetime(i // 12, i % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+
+    return tuple(
+        Cohort(f"{i // 12:04d}-{i % 12 + 1:02d}", midnight(i), midnight(i + 1))
+        for i in range(index - months, index)
+    )
+
+
+@dataclass(frozen=True)
 class Instant:
     """T with its derived instants, ready to pass to SQL as named parameters."""
 
@@ -76,6 +99,14 @@ class Instant:
     def window_start(self, length: timedelta) -> datetime:
         """The open left edge of ``(T - length, T]``: an absolute duration."""
         return self.t - length
+
+    def cohorts(self, months: int) -> tuple[Cohort, ...]:
+        return cohorts_before(self.t, self.zone, months)
+
+    @property
+    def local_date(self) -> date:
+        """T's calendar date in the reporting time zone."""
+        return self.t.astimezone(self.zone).date()
 
     @property
     def future_limit(self) -> datetime:

@@ -20,6 +20,7 @@ class GroupName(StrEnum):
     VIRAL = "viral"
     ENGAGEMENT = "engagement"
     QUALITY = "quality"
+    GROWTH = "growth"
 
 
 class UserType(StrEnum):
@@ -111,6 +112,45 @@ class Unit(StrEnum):
         return self in (Unit.CURRENCY, Unit.COUNT)
 
 
+class LifecycleState(StrEnum):
+    """Growth-accounting states of a user over C = (T - 30d, T] and P = (T - 60d, T - 30d]."""
+
+    NEW = "new"
+    RETURNING = "returning"
+    RESURRECTED = "resurrected"
+    DORMANT = "dormant"
+
+
+class CoupleStage(StrEnum):
+    """A registered couple's stage at T, from its wedding date and T's local date."""
+
+    PLANNING = "planning"
+    MARRIED = "married"
+    UNKNOWN = "unknown"
+
+
+class Reconciliation(StrEnum):
+    """The `check` label of execmetrics_reconciliation_residual: which books must balance."""
+
+    MOVEMENTS = "movements"
+    BY_PLAN = "by_plan"
+
+
+class TargetName(StrEnum):
+    """The `metric` label of execmetrics_target: which configured target it is."""
+
+    VIRAL_COEFFICIENT = "viral_coefficient"
+    SUPPLIER_STICKINESS = "supplier_stickiness"
+    COUPLE_STICKINESS = "couple_stickiness"
+    AT_RISK_QUIET_PERIOD = "at_risk_quiet_period_seconds"
+
+
+# Quantiles of the viral cycle time (the `quantile` label's values).
+CYCLE_TIME_QUANTILES: tuple[float, ...] = (0.5, 0.9)
+# Growth accounting: the current and the previous activity windows, the cohort count.
+LIFECYCLE_WINDOW = timedelta(days=30)
+COHORT_MONTHS = 12
+
 # A label value for data-driven labels (SPEC §4): NULL or blank, and the tail past top N.
 UNKNOWN = "unknown"
 OTHER = "other"
@@ -134,6 +174,8 @@ class Targets:
     supplier_stickiness: Bands = Bands(0.15, 0.20, 0.30)
     couple_stickiness: Bands = Bands(0.30, 0.40, 0.50)
     stale_after_intervals: int = 3
+    # Paying suppliers with no session and no invitation sent for this long are "at risk".
+    at_risk_quiet_period: timedelta = timedelta(days=14)
 
 
 TARGETS = Targets()

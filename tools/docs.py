@@ -74,6 +74,23 @@ def metrics_reference() -> str:
         "",
         *_table(catalog.BREAKDOWNS),
         "",
+        "### Growth accounting and the marketplace",
+        "",
+        "SPEC §6, computed by the `growth` group. The `cohort` label is a local calendar "
+        "month `YYYY-MM`, one of the 12 before T's local month; `stage`, `state`, `side`, "
+        "`quantile` and `check` are bounded by construction.",
+        "",
+        *_table(catalog.GROWTH),
+        "",
+        "The users' quick ratio (new + resurrected) / dormant per side is the recording "
+        "rule `execmetrics:user_quick_ratio:ratio`.",
+        "",
+        "### Targets",
+        "",
+        "The numbers boards and alerts compare with, from the config's `targets` section.",
+        "",
+        *_table(catalog.TARGET_METRICS),
+        "",
         "### Exporter health",
         "",
         "The `group` label is one of " + ", ".join(f"`{g}`" for g in GroupName) + ".",

@@ -15,7 +15,14 @@ from exporter import catalog
 from exporter.config import Config
 from exporter.instant import Instant
 from exporter.snapshot import Sample
-from exporter.vocabulary import ActiveWindow, GroupName
+from exporter.vocabulary import (
+    COHORT_MONTHS,
+    CYCLE_TIME_QUANTILES,
+    LIFECYCLE_WINDOW,
+    ActiveWindow,
+    GroupName,
+    TargetName,
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,36 @@ def parameters(instant: Instant, config: Config) -> dict[str, Any]:
         "session_cap": config.engagement.session_cap,
         "top_n": config.breakdowns.top_n,
         "future_limit": instant.future_limit,
+        **growth_parameters(instant, config),
+    }
+
+
+def growth_parameters(instant: Instant, config: Config) -> dict[str, Any]:
+    """The parameters of SPEC §6: lifecycle windows, the quiet period, the cohort months."""
+    cohorts = instant.cohorts(COHORT_MONTHS)
+    stickiness = config.targets.stickiness
+    return {
+        "t_date": instant.local_date,
+        "lifecycle_c_start": instant.window_start(LIFECYCLE_WINDOW),
+        "lifecycle_p_start": instant.window_start(2 * LIFECYCLE_WINDOW),
+        "at_risk_start": instant.window_start(config.targets.at_risk_quiet_period.delta),
+        "cohort_labels": [c.label for c in cohorts],
+        "cohort_starts": [c.start for c in cohorts],
+        "cohort_ends": [c.end for c in cohorts],
+        "cycle_quantiles": list(CYCLE_TIME_QUANTILES),
+        "cycle_quantile_labels": [str(q) for q in CYCLE_TIME_QUANTILES],
+        "target_names": [str(n) for n in TargetName],
+        "target_values": [
+            {
+                TargetName.VIRAL_COEFFICIENT: config.targets.viral_coefficient,
+                TargetName.SUPPLIER_STICKINESS: stickiness.supplier,
+                TargetName.COUPLE_STICKINESS: stickiness.couple,
+                TargetName.AT_RISK_QUIET_PERIOD: (
+                    config.targets.at_risk_quiet_period.delta.total_seconds()
+                ),
+            }[n]
+            for n in TargetName
+        ],
     }
 
 

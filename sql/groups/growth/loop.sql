@@ -1,0 +1,62 @@
+-- The marketplace loop over W = (viral_start, T] (SPEC §6). One row.
+-- k_unique: distinct non-NULL couple ids over the invitations K counts as accepted
+-- (sent in W, accepted at or before T and not before sent) / suppliers active in W;
+-- 0 when none was accepted, absent when no supplier was active.
+-- couple liquidity: among couples active in W, the share with an invitation accepted at
+-- or before T (and not before it was sent) from a supplier paying at T.
+-- supplier liquidity: among suppliers paying at T, the share with an invitation
+-- accepted in W (and not before it was sent).
+WITH paying AS (
+    SELECT p.supplier_id
+    FROM subscription_periods AS p
+    WHERE p.live_from <= %(t)s AND (p.live_until IS NULL OR %(t)s < p.live_until)
+    GROUP BY p.supplier_id
+    HAVING sum(p.mrr) > 0
+),
+accepted_in_k AS (
+    SELECT count(DISTINCT i.couple_id) AS couples
+    FROM invitations AS i
+    WHERE i.sent_at > %(viral_start)s AND i.sent_at <= %(t)s
+      AND i.accepted_at <= %(t)s AND i.accepted_at >= i.sent_at
+),
+active AS (
+    SELECT s.user_type, s.user_id
+    FROM valid_sessions AS s
+    WHERE s.created_at > %(viral_start)s AND s.created_at <= %(t)s
+    GROUP BY s.user_type, s.user_id
+),
+-- Couples with an invitation accepted by T from a supplier paying at T.
+linked_couples AS (
+    SELECT DISTINCT i.couple_id
+    FROM invitations AS i
+    JOIN paying AS p ON p.supplier_id = i.supplier_id
+    WHERE i.couple_id IS NOT NULL
+      AND i.accepted_at <= %(t)s AND i.accepted_at >= i.sent_at
+),
+-- Suppliers with an invitation accepted in W.
+linked_suppliers AS (
+    SELECT DISTINCT i.supplier_id
+    FROM invitations AS i
+    WHERE i.accepted_at > %(viral_start)s AND i.accepted_at <= %(t)s
+      AND i.accepted_at >= i.sent_at
+),
+couples AS (
+    SELECT count(*) AS active, count(l.couple_id) AS matched
+    FROM active AS a
+    LEFT JOIN linked_couples AS l ON l.couple_id = a.user_id
+    WHERE a.user_type = 'couple'
+),
+suppliers AS (
+    SELECT (SELECT count(*) FROM active AS a WHERE a.user_type = 'supplier') AS active,
+           count(*) AS paying,
+           count(l.supplier_id) AS matched
+    FROM paying AS p
+    LEFT JOIN linked_suppliers AS l ON l.supplier_id = p.supplier_id
+)
+SELECT (accepted_in_k.couples::numeric / nullif(suppliers.active, 0))::double precision
+           AS k_unique,
+       (couples.matched::numeric / nullif(couples.active, 0))::double precision
+           AS couple_liquidity,
+       (suppliers.matched::numeric / nullif(suppliers.paying, 0))::double precision
+           AS supplier_liquidity
+FROM accepted_in_k CROSS JOIN couples CROSS JOIN suppliers;
