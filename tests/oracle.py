@@ -27,6 +27,14 @@ R8  The five movement series, MRR, ARR, paying suppliers, the user counts, sent 
 R9  mrr_by_plan: a plan is present when at least one valid row of it is live and out
     of trial at T; its value is the plan's MRR(T) (0 for a free plan).
 R10 The average session duration is absent when no session qualifies.
+R12 SPEC §6 readings (docs/spec.md "Readings of §6"): a session whose user row is missing
+    makes its user active but never "new" in the lifecycle (no creation instant is
+    known, so "created after T - 30 days" is false: resurrected); lifecycle activity,
+    like active users, counts deleted users' sessions; the supplier cohorts read revenue
+    rows only (R2), whatever the suppliers table says; the activity cohorts and the
+    couples' stages count only users registered at T; counts (lifecycle states, stages,
+    MRR at risk, both residuals) are always present, 0 when empty; a cohort month with
+    no member has no series.
 R11 Not in SPEC, from exporter/catalog.py QUALITY_CHECKS: subscription_invalid_interval
     (interval_months NULL or <= 0) is counted and left out of every revenue number, like
     the three subscription checks SPEC lists (the formula divides by interval_months).
@@ -126,6 +134,7 @@ class Settings:
     session_cap: int = 14400
     engagement_window: str = "7d"
     top_n: int = 10
+    at_risk_quiet: str = "14d"
 
 
 def settings_of(cfg: Any) -> Settings:
@@ -137,6 +146,7 @@ def settings_of(cfg: Any) -> Settings:
         session_cap=int(cfg.engagement.session_cap),
         engagement_window=str(cfg.engagement.window),
         top_n=int(cfg.breakdowns.top_n),
+        at_risk_quiet=str(cfg.targets.at_risk_quiet_period),
     )
 
 
@@ -469,3 +479,286 @@ def compute(
         )
     )
     return out
+
+
+# --------------------------------------------------------------------------- growth (SPEC §6)
+
+LIFECYCLE_STATES = ("new", "returning", "resurrected", "dormant")
+STAGES = ("planning", "married", "unknown")
+CYCLE_QUANTILES = ("0.5", "0.9")
+THIRTY_DAYS = timedelta(days=30)
+
+
+def percentile_cont(values: list[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def cohort_labels(t: datetime, tz: str) -> list[str]:
+    """The 12 local calendar months before T's local month, as YYYY-MM."""
+    wall = t.astimezone(ZoneInfo(tz))
+    year, month = wall.year, wall.month
+    labels = []
+    for _ in range(12):
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        labels.append(f"{year:04d}-{month:02d}")
+    return sorted(labels)
+
+
+def month_label(x: datetime, tz: str) -> str:
+    return x.astimezone(ZoneInfo(tz)).strftime("%Y-%m")
+
+
+def registered(row: Row, t: datetime) -> bool:
+    return row["created_at"] <= t and (row["deleted_at"] is None or row["deleted_at"] > t)
+
+
+def accepted_properly(i: Row, t: datetime) -> bool:
+    """Accepted at or before T, and not before it was sent."""
+    return i["accepted_at"] is not None and i["sent_at"] <= i["accepted_at"] <= t
+
+
+def growth_metrics(
+    settings: Settings,
+    t: datetime,
+    suppliers: Iterable[Row],
+    couples: Iterable[Row],
+    subscriptions: Iterable[Row],
+    fx_rates: Iterable[Row],
+    sessions: Iterable[Row],
+    invitations: Iterable[Row],
+) -> dict[Key, float]:
+    suppliers, couples = list(suppliers), list(couples)
+    sessions, invitations = list(sessions), list(invitations)
+    cur = settings.currency
+    tz = settings.timezone
+    w_label = settings.viral_window
+    w = window_delta(w_label)
+    rev = Revenue(settings, subscriptions, fx_rates)
+    m1 = m1_of(t, tz)
+    out: dict[Key, float] = {}
+
+    m_t = {x: rev.m(x, t) for x in rev.suppliers}
+    m_m1 = {x: rev.m(x, m1) for x in rev.suppliers}
+    paying_t = [x for x in rev.suppliers if m_t[x] > 0]
+    paying_m1 = [x for x in rev.suppliers if m_m1[x] > 0]
+    mrr_t, mrr_m1 = rev.mrr(t), rev.mrr(m1)
+
+    # LTV = ARPA / customer churn.
+    churned = [x for x in paying_m1 if m_t[x] == 0]
+    if paying_t and paying_m1 and churned:
+        arpa = mrr_t / len(paying_t)
+        churn = Decimal(len(churned)) / Decimal(len(paying_m1))
+        out[key("ltv", currency=cur)] = float(arpa / churn)
+
+    # Trial conversion over revenue rows with mrr > 0.
+    ended_trials = [
+        row
+        for row, fx in rev.rows
+        if Decimal(row["amount_minor"]) * fx > 0
+        and row["trial_ends_at"] is not None
+        and m1 < row["trial_ends_at"] <= t
+        and row["trial_ends_at"] > row["started_at"]
+    ]
+    if ended_trials:
+        converted = [
+            r for r in ended_trials if r["ended_at"] is None or r["ended_at"] > r["trial_ends_at"]
+        ]
+        out[key("trial_conversion_ratio")] = len(converted) / len(ended_trials)
+
+    # Viral cycle time.
+    lags = [
+        (i["accepted_at"] - i["sent_at"]).total_seconds()
+        for i in invitations
+        if i["accepted_at"] is not None
+        and in_window(i["accepted_at"], t, w)
+        and i["accepted_at"] >= i["sent_at"]
+    ]
+    if lags:
+        for label in CYCLE_QUANTILES:
+            out[key("viral_cycle_time_seconds", window=w_label, quantile=label)] = percentile_cont(
+                lags, float(label)
+            )
+
+    # K counting each couple once.
+    active_suppliers = active_ids(sessions, "supplier", t, w)
+    in_k = [i for i in invitations if in_window(i["sent_at"], t, w) and accepted_properly(i, t)]
+    unique_couples = {i["couple_id"] for i in in_k if i["couple_id"] is not None}
+    if active_suppliers:
+        out[key("viral_coefficient_unique", window=w_label)] = len(unique_couples) / len(
+            active_suppliers
+        )
+
+    # Marketplace liquidity.
+    active_couples = active_ids(sessions, "couple", t, w)
+    if active_couples:
+        linked = [
+            c
+            for c in active_couples
+            if any(
+                i["couple_id"] == c and accepted_properly(i, t) and rev.m(i["supplier_id"], t) > 0
+                for i in invitations
+            )
+        ]
+        out[key("marketplace_liquidity_ratio", side="couple")] = len(linked) / len(active_couples)
+    if paying_t:
+        linked_suppliers = [
+            x
+            for x in paying_t
+            if any(
+                i["supplier_id"] == x
+                and i["accepted_at"] is not None
+                and in_window(i["accepted_at"], t, w)
+                and i["accepted_at"] >= i["sent_at"]
+                for i in invitations
+            )
+        ]
+        out[key("marketplace_liquidity_ratio", side="supplier")] = len(linked_suppliers) / len(
+            paying_t
+        )
+
+    # MRR at risk: paying suppliers quiet for the whole quiet period.
+    quiet = window_delta(settings.at_risk_quiet)
+    at_risk = Decimal(0)
+    for x in paying_t:
+        spoke = any(
+            exactly_one_user(s) and s["supplier_id"] == x and in_window(s["created_at"], t, quiet)
+            for s in sessions
+        ) or any(i["supplier_id"] == x and in_window(i["sent_at"], t, quiet) for i in invitations)
+        if not spoke:
+            at_risk += m_t[x]
+    out[key("mrr_at_risk", currency=cur)] = float(at_risk)
+
+    # Couples by stage.
+    today = local_date(t, tz)
+    stages = dict.fromkeys(STAGES, 0)
+    for c in couples:
+        if not registered(c, t):
+            continue
+        if c["wedding_date"] is None:
+            stages["unknown"] += 1
+        elif c["wedding_date"] >= today:
+            stages["planning"] += 1
+        else:
+            stages["married"] += 1
+    for stage, n in stages.items():
+        out[key("couples", stage=stage)] = float(n)
+
+    # Reconciliation residuals.
+    moves = dict.fromkeys(MOVEMENTS, Decimal(0))
+    for x in rev.suppliers:
+        s, e = m_m1[x], m_t[x]
+        if s == 0 and e > 0:
+            moves["reactivation" if rev.paid_before(x, m1) else "new"] += e
+        elif 0 < s < e:
+            moves["expansion"] += e - s
+        elif 0 < e < s:
+            moves["contraction"] += s - e
+        elif s > 0 and e == 0:
+            moves["churn"] += s
+    residual = (
+        mrr_m1
+        + moves["new"]
+        + moves["reactivation"]
+        + moves["expansion"]
+        - moves["contraction"]
+        - moves["churn"]
+        - mrr_t
+    )
+    out[key("reconciliation_residual", currency=cur, check="movements")] = float(residual)
+    by_plan = sum(rev.by_plan(t).values(), Decimal(0)) - mrr_t
+    out[key("reconciliation_residual", currency=cur, check="by_plan")] = float(by_plan)
+
+    # User lifecycle per side.
+    labels = cohort_labels(t, tz)
+    for user_type, rows in (("supplier", suppliers), ("couple", couples)):
+        column = "supplier_id" if user_type == "supplier" else "couple_id"
+        created = {r["id"]: r["created_at"] for r in rows}
+        now = active_ids(sessions, user_type, t, THIRTY_DAYS)
+        before = {
+            s[column]
+            for s in sessions
+            if exactly_one_user(s)
+            and s[column] is not None
+            and t - 2 * THIRTY_DAYS < s["created_at"] <= t - THIRTY_DAYS
+        }
+        counts = dict.fromkeys(LIFECYCLE_STATES, 0)
+        for u in now:
+            if u in before:
+                counts["returning"] += 1
+            elif created.get(u) is not None and created[u] > t - THIRTY_DAYS:
+                counts["new"] += 1
+            else:
+                counts["resurrected"] += 1
+        counts["dormant"] = len(before - now)
+        for state, n in counts.items():
+            out[key("user_lifecycle", user_type=user_type, state=state)] = float(n)
+
+        # Activity cohorts by sign-up month.
+        for label in labels:
+            members = [
+                r["id"]
+                for r in rows
+                if registered(r, t) and month_label(r["created_at"], tz) == label
+            ]
+            if members:
+                out[key("cohort_active_ratio", user_type=user_type, cohort=label)] = sum(
+                    1 for u in members if u in now
+                ) / len(members)
+
+    # Supplier cohorts by first paying month.
+    first: dict[Any, datetime] = {}
+    for row, fx in rev.rows:
+        if Decimal(row["amount_minor"]) * fx <= 0:
+            continue
+        live_from = row["started_at"]
+        if row["trial_ends_at"] is not None and row["trial_ends_at"] > live_from:
+            live_from = row["trial_ends_at"]
+        if row["ended_at"] is not None and not live_from < row["ended_at"]:
+            continue
+        x = row["supplier_id"]
+        if x not in first or live_from < first[x]:
+            first[x] = live_from
+    for label in labels:
+        cohort = [x for x, f in first.items() if month_label(f, tz) == label]
+        if not cohort:
+            continue
+        out[key("cohort_logo_retention_ratio", cohort=label)] = sum(
+            1 for x in cohort if m_t[x] > 0
+        ) / len(cohort)
+        at_first = sum((rev.m(x, first[x]) for x in cohort), Decimal(0))
+        if at_first:
+            out[key("cohort_mrr_retention_ratio", cohort=label)] = float(
+                sum((m_t[x] for x in cohort), Decimal(0)) / at_first
+            )
+    return out
+
+
+def compute_growth(
+    settings: Settings,
+    t: datetime,
+    *,
+    suppliers: Iterable[Row] = (),
+    couples: Iterable[Row] = (),
+    subscriptions: Iterable[Row] = (),
+    fx_rates: Iterable[Row] = (),
+    user_sessions: Iterable[Row] = (),
+    invitations: Iterable[Row] = (),
+) -> dict[Key, float]:
+    """Every SPEC §6 series at instant ``t``."""
+    if t.tzinfo is None:
+        raise ValueError("t must carry a time zone")
+    return growth_metrics(
+        settings,
+        t.astimezone(UTC),
+        suppliers,
+        couples,
+        subscriptions,
+        fx_rates,
+        user_sessions,
+        invitations,
+    )

@@ -93,6 +93,8 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
         t - timedelta(days=90),
         m1 - timedelta(days=45),
         m1 - timedelta(days=10),
+        t - timedelta(days=14),
+        t - timedelta(days=60),
     ]
 
     def instant() -> datetime:
@@ -122,7 +124,19 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
         )
         for i in range(1, n_suppliers + 1)
     ]
-    couples = [couple(i, created_at=instant(), deleted_at=maybe_instant(70)) for i in range(1, 5)]
+    # Wedding dates on, or a day either side of, T's local date, far off, or unknown.
+    today = oracle.local_date(t, tz)
+    weddings = [None, today, today + timedelta(days=1), today - timedelta(days=1)]
+    weddings += [today + timedelta(days=200), today - timedelta(days=400)]
+    couples = [
+        couple(
+            i,
+            created_at=instant(),
+            deleted_at=maybe_instant(70),
+            wedding_date=draw(st.sampled_from(weddings)),
+        )
+        for i in range(1, 5)
+    ]
 
     # Subscriptions: each supplier gets a story (steady, a price change, churn, new,
     # reactivation, or random rows) whose change instants sit on or next to M1 and T; the
@@ -226,7 +240,12 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
             "any": instant(),
             "after": sent + draw(st.sampled_from(SMALL[1:])),
         }[accepted_how]
-        invitations.append(invite(i, draw(st.integers(1, n_suppliers)), sent, accepted))
+        # An accepted invitation names one of the couples (so liquidity and K-unique see
+        # the same couple twice) or one outside the couples table.
+        couple_id = draw(st.sampled_from([None, 1, 2, 3, 4])) if accepted else None
+        invitations.append(
+            invite(i, draw(st.integers(1, n_suppliers)), sent, accepted, couple_id=couple_id)
+        )
 
     return {
         "t": t,
@@ -259,10 +278,15 @@ def config_of(s: oracle.Settings) -> Any:
 
 
 CONTRACT_NAMES = {m.name for m in catalog.CONTRACT}
+GROWTH_NAMES = {m.name for m in catalog.GROWTH}
 
 
 def contract_series(ev: Any) -> dict[tuple[str, Any], float]:
     return {k: v for k, v in ev.items() if k[0] in CONTRACT_NAMES}
+
+
+def growth_series(ev: Any) -> dict[tuple[str, Any], float]:
+    return {k: v for k, v in ev.items() if k[0] in GROWTH_NAMES}
 
 
 def close(a: float, b: float) -> bool:
@@ -338,6 +362,8 @@ def test_engine_identity_and_agreement_with_oracle(db_url: str, case: dict[str, 
     for label, instant, got in (("T", t, ev), ("M1", m1, at_m1)):
         expected = oracle.compute(s, instant, **case["tables"])
         problems += [f"at {label}: {p}" for p in diff(contract_series(got), expected)]
+        growth = oracle.compute_growth(s, instant, **case["tables"])
+        problems += [f"at {label}: {p}" for p in diff(growth_series(got), growth)]
     assert not problems, "\n".join(problems)
 
 
