@@ -53,13 +53,14 @@ GROWTH = Group(
         ),
         Query("growth/couples.sql", (_m("couples", "couples", stage=Col("stage")),)),
         Query(
-            "growth/lifecycle.sql",
+            "growth/users.sql",
             (
+                _m("users", "user_lifecycle", user_type=Col("user_type"), state=Col("state")),
                 _m(
-                    "users",
-                    "user_lifecycle",
+                    "active_ratio",
+                    "cohort_active_ratio",
                     user_type=Col("user_type"),
-                    state=Col("state"),
+                    cohort=Col("cohort"),
                 ),
             ),
         ),
@@ -68,17 +69,6 @@ GROWTH = Group(
             (
                 _m("logo_retention", "cohort_logo_retention_ratio", cohort=Col("cohort")),
                 _m("mrr_retention", "cohort_mrr_retention_ratio", cohort=Col("cohort")),
-            ),
-        ),
-        Query(
-            "growth/cohort_activity.sql",
-            (
-                _m(
-                    "active_ratio",
-                    "cohort_active_ratio",
-                    user_type=Col("user_type"),
-                    cohort=Col("cohort"),
-                ),
             ),
         ),
         Query(
