@@ -42,8 +42,7 @@ def _table(metrics: Iterable[catalog.MetricDef]) -> list[str]:
     for m in metrics:
         labels = ", ".join(f"`{label}`" for label in m.labels) or "–"
         lines.append(
-            f"| `{m.name}` | {m.kind} | {labels} | {_UNITS[m.unit]} "
-            f"| {_cell(m.definition)} |"
+            f"| `{m.name}` | {m.kind} | {labels} | {_UNITS[m.unit]} | {_cell(m.definition)} |"
         )
     return lines
 
@@ -143,8 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.check:
         print(
-            f"tools.docs: {path}: the metrics reference is out of date; "
-            "run `python -m tools.docs`",
+            f"tools.docs: {path}: the metrics reference is out of date; run `python -m tools.docs`",
             file=sys.stderr,
         )
         return 1

@@ -13,7 +13,7 @@ def _m(column: str, metric: str, **labels: object) -> MetricBinding:
 
 
 GROWTH = Group(
-    name=GroupName.GROWTH.value,
+    name=GroupName.GROWTH,
     queries=(
         Query(
             "growth/revenue.sql",
