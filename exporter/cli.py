@@ -155,6 +155,44 @@ def serve(obj: Context, listen: str | None) -> None:
 
 
 @cli.command()
+@click.option("--from", "from_text", required=True, metavar="DATE", help="First day (local).")
+@click.option("--to", "to_text", required=True, metavar="DATE", help="Last day (local).")
+@click.option("--step", "step_text", default="1d", show_default=True, help="1d, 1w or 6h.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File.")
+@click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 32))
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def backfill(
+    obj: Context,
+    from_text: str,
+    to_text: str,
+    step_text: str,
+    out: Path,
+    jobs: int,
+    no_progress: bool,
+) -> None:
+    """Write metric history as OpenMetrics for promtool tsdb create-blocks-from openmetrics."""
+    from exporter.backfill import backfill as run
+    from exporter.backfill import parse_step
+    from exporter.instant import parse_date
+
+    result = run(
+        obj.url,
+        obj.config,
+        parse_date(from_text, "--from"),
+        parse_date(to_text, "--to"),
+        parse_step(step_text),
+        out,
+        jobs=jobs,
+        progress=not no_progress,
+    )
+    click.echo(
+        f"backfill: {result.instants} instants, {result.samples:,} samples in "
+        f"{result.seconds:.1f}s ({result.rate:.1f} instants/s) -> {result.path}"
+    )
+
+
+@cli.command()
 @click.option(
     "--scale", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True
 )

@@ -111,3 +111,22 @@ class Instant:
     @property
     def future_limit(self) -> datetime:
         return self.t + FUTURE_TOLERANCE
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant at which ``day`` starts in ``zone`` (its local midnight), in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    """(year, month) moved by ``months`` calendar months."""
+    index = year * 12 + (month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def parse_date(text: str, what: str) -> date:
+    """A calendar date ``YYYY-MM-DD`` given on the command line (``what`` names the option)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(f"{what}: not a date like 2026-01-31: {text!r}") from None
