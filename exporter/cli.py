@@ -155,6 +155,25 @@ def serve(obj: Context, listen: str | None) -> None:
 
 
 @cli.command()
+@click.option("--month", "month_text", required=True, metavar="YYYY-MM", help="A past month.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "csv"]), default=None)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File.")
+@click.pass_obj
+def report(obj: Context, month_text: str, fmt: str | None, out: Path) -> None:
+    """Write the board report of a calendar month (PDF, or CSV by --format or .csv)."""
+    from exporter.report.build import report as run
+    from exporter.report.month import Month
+
+    month = Month.parse(month_text)
+    fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "pdf")
+    built = run(obj.url, obj.config, month, fmt, out)
+    click.echo(
+        f"report {month} ({fmt}): figures at {built.data.at.isoformat()} -> {out} "
+        f"in {built.seconds:.1f}s"
+    )
+
+
+@cli.command()
 @click.option("--from", "from_text", required=True, metavar="DATE", help="First day (local).")
 @click.option("--to", "to_text", required=True, metavar="DATE", help="Last day (local).")
 @click.option("--step", "step_text", default="1d", show_default=True, help="1d, 1w or 6h.")

@@ -41,32 +41,50 @@ class Figure:
     decimal: bool = False  # a ratio shown as a number (K = 0.85), not as a percentage
 
 
-def _v(name: str, **labels: str) -> Reader:
-    def read(p: Point, c: Config) -> float | None:
-        resolved = {
-            k: (c.reporting.currency if v == "{currency}" else v) for k, v in labels.items()
-        }
-        resolved = {k: (str(c.viral.window) if v == "{viral}" else v) for k, v in resolved.items()}
-        return p.evaluation.value(PREFIX + name, **resolved)
+@dataclass(frozen=True)
+class Value:
+    """One series of the evaluation; ``{currency}`` and ``{viral}`` label values stand for
+    the reporting currency and the viral window of the config."""
 
-    return read
+    name: str
+    labels: tuple[tuple[str, str], ...]
+
+    def __call__(self, p: Point, c: Config) -> float | None:
+        context = {"{currency}": c.reporting.currency, "{viral}": str(c.viral.window)}
+        labels = {k: context.get(v, v) for k, v in self.labels}
+        return p.evaluation.value(PREFIX + self.name, **labels)
 
 
-def _ratio(num: Reader, den: Reader) -> Reader:
-    def read(p: Point, c: Config) -> float | None:
-        a, b = num(p, c), den(p, c)
+@dataclass(frozen=True)
+class Ratio:
+    num: Reader
+    den: Reader
+
+    def __call__(self, p: Point, c: Config) -> float | None:
+        a, b = self.num(p, c), self.den(p, c)
         if a is None or b is None or b == 0:
             return None
         return a / b
 
-    return read
+
+@dataclass(frozen=True)
+class Signups:
+    user_type: str
+
+    def __call__(self, p: Point, c: Config) -> float | None:
+        return p.signups.get(self.user_type)
 
 
-def _signups(user_type: str) -> Reader:
-    def read(p: Point, c: Config) -> float | None:
-        return p.signups.get(user_type)
+def _v(name: str, **labels: str) -> Value:
+    return Value(name, tuple(sorted(labels.items())))
 
-    return read
+
+def _ratio(num: Reader, den: Reader) -> Ratio:
+    return Ratio(num, den)
+
+
+def _signups(user_type: str) -> Signups:
+    return Signups(user_type)
 
 
 CUR = "{currency}"

@@ -1,0 +1,204 @@
+"""Everything the board report shows, gathered in one go from the database.
+
+The month's figures are the engine's evaluation at the local midnight that ends the
+month; the comparison columns are the evaluations at the midnight that starts it and
+at the end of the same month a year earlier; the charts use the twelve month ends up to
+the report's. The 13 instants go through the same concurrent path as ``backfill``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from exporter.backfill import DEFAULT_JOBS, evaluate_many
+from exporter.catalog import PREFIX
+from exporter.config import Config
+from exporter.db import Database, describe
+from exporter.errors import DatabaseError
+from exporter.groups.base import parameters
+from exporter.instant import Instant
+from exporter.report.figures import FIGURES, Figure, Point
+from exporter.report.month import Month, reportable
+from exporter.sqlfiles import read_sql
+from exporter.vocabulary import UNKNOWN, Movement, Unit
+
+MONTHS_SHOWN = 12
+TOP_MOVERS = 5
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of the headline table."""
+
+    figure: Figure
+    value: float | None
+    previous: float | None
+    year_ago: float | None
+
+    @property
+    def change(self) -> float | None:
+        return change(self.figure, self.value, self.previous)
+
+    @property
+    def change_year(self) -> float | None:
+        return change(self.figure, self.value, self.year_ago)
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.figure, self.value, self.previous)
+
+    @property
+    def verdict_year(self) -> str:
+        return verdict(self.figure, self.value, self.year_ago)
+
+
+def change(figure: Figure, value: float | None, before: float | None) -> float | None:
+    """A ratio's change is its difference (percentage points); any other figure's is
+    relative to the earlier value (absent when that was zero)."""
+    if value is None or before is None:
+        return None
+    if figure.unit is Unit.RATIO:
+        return value - before
+    if before == 0:
+        return None
+    return (value - before) / abs(before)
+
+
+def verdict(figure: Figure, value: float | None, before: float | None) -> str:
+    """good / bad / flat / none: the direction of the change against the figure's."""
+    if value is None or before is None:
+        return "none"
+    diff = value - before
+    if abs(diff) < 1e-9 or figure.better == 0:
+        return "flat"
+    return "good" if (diff > 0) == (figure.better > 0) else "bad"
+
+
+@dataclass(frozen=True)
+class Mover:
+    movement: str
+    rank: int
+    suppliers: int  # how many suppliers made this movement in the month
+    supplier_id: int
+    category: str
+    amount: float
+    mrr_start: float
+    mrr_end: float
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """MRR at the start + movements = MRR at the end, and what is left over."""
+
+    start: float
+    steps: tuple[tuple[Movement, float], ...]
+    end: float
+
+    @property
+    def residual(self) -> float:
+        return self.start + sum(m.sign * v for m, v in self.steps) - self.end
+
+
+@dataclass(frozen=True)
+class ReportData:
+    month: Month
+    timezone: str
+    currency: str
+    viral_window: str
+    at: datetime  # the instant evaluated: the local midnight that ends the month
+    previous_at: datetime
+    year_ago_at: datetime
+    lines: tuple[Line, ...]
+    months: tuple[tuple[Month, Point], ...]  # the twelve months up to the report's
+    movers: tuple[Mover, ...]
+    bridge: Bridge | None
+    quality: tuple[tuple[str, float], ...]
+    generated_at: datetime
+
+    def line(self, key: str) -> Line:
+        return next(ln for ln in self.lines if ln.figure.key == key)
+
+
+def _signups(conn: Any, month: Month, config: Config) -> dict[str, float]:
+    zone = config.reporting.zone
+    rows = conn.execute(
+        read_sql("report/signups.sql"), {"start": month.start(zone), "end": month.end(zone)}
+    ).fetchall()
+    return {str(r[0]): float(r[1]) for r in rows}
+
+
+def _movers(conn: Any, at: datetime, config: Config) -> tuple[Mover, ...]:
+    params = parameters(Instant.at(at, config.reporting.zone), config)
+    params.update(top=TOP_MOVERS, unknown=UNKNOWN)
+    rows = conn.execute(read_sql("report/movers.sql"), params).fetchall()
+    return tuple(
+        Mover(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4]), r[5], r[6], r[7]) for r in rows
+    )
+
+
+def gather(
+    url: str,
+    config: Config,
+    month: Month,
+    *,
+    now: datetime | None = None,
+    jobs: int = DEFAULT_JOBS,
+) -> ReportData:
+    from exporter.service import ensure_schema
+
+    zone = config.reporting.zone
+    reportable(month, zone, now)
+    ensure_schema(url, config)
+    shown = [month.shift(k) for k in range(-MONTHS_SHOWN, 1)]  # year ago .. the month
+    ends = [m.end(zone) for m in shown]
+    history = evaluate_many(url, config, ends, jobs=jobs)
+    try:
+        with Database(url, config, max_size=2) as db, db.reading() as conn:
+            signups = [_signups(conn, m, config) for m in shown]
+            movers = _movers(conn, ends[-1], config)
+    except Exception as exc:
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            raise DatabaseError(describe(exc)) from None
+        raise
+    points = [Point(ev, s) for (_, ev), s in zip(history.evaluations, signups, strict=True)]
+    now_point, previous, year_ago = points[-1], points[-2], points[0]
+    lines = tuple(
+        Line(f, f.read(now_point, config), f.read(previous, config), f.read(year_ago, config))
+        for f in FIGURES
+    )
+    cur = config.reporting.currency
+    ev = now_point.evaluation
+    start = previous.evaluation.value(PREFIX + "mrr", currency=cur)
+    end = ev.value(PREFIX + "mrr", currency=cur)
+    bridge = None
+    if start is not None and end is not None:
+        steps = tuple(
+            (m, ev.value(PREFIX + "mrr_movement", currency=cur, movement=m.value) or 0.0)
+            for m in Movement
+        )
+        bridge = Bridge(start, steps, end)
+    quality = tuple(
+        sorted(
+            (dict(labels).get("check", ""), v)
+            for labels, v in ev.series(PREFIX + "data_quality_issues").items()
+        )
+    )
+    return ReportData(
+        month=month,
+        timezone=config.reporting.timezone,
+        currency=cur,
+        viral_window=str(config.viral.window),
+        at=ends[-1],
+        previous_at=ends[-2],
+        year_ago_at=ends[0],
+        lines=lines,
+        months=tuple(zip(shown[1:], points[1:], strict=True)),
+        movers=movers,
+        bridge=bridge,
+        quality=quality,
+        generated_at=(now or datetime.now(UTC)),
+    )

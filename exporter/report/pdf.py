@@ -1,0 +1,161 @@
+"""The board report as a PDF: an HTML/CSS template (Jinja2) printed by WeasyPrint.
+
+WeasyPrint lays out print CSS (page size, running footers, "page X of Y" counters,
+page breaks) from the same HTML a browser would show, and embeds the matplotlib SVG
+charts as vectors; it is imported only here, when a report is built.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from exporter import catalog
+from exporter.report import formats
+from exporter.report.data import Line, ReportData
+from exporter.vocabulary import Check, Movement
+
+_env = Environment(
+    loader=PackageLoader("exporter", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _local(t: datetime, data: ReportData) -> str:
+    from zoneinfo import ZoneInfo
+
+    local = t.astimezone(ZoneInfo(data.timezone))
+    return local.strftime("%d %b %Y %H:%M ") + (local.tzname() or data.timezone)
+
+
+def _definitions(data: ReportData) -> list[dict[str, str]]:
+    seen: set[str] = set()
+    out: list[dict[str, str]] = []
+    for line in data.lines:
+        f = line.figure
+        if f.metrics:
+            for name in f.metrics:
+                if name in seen:
+                    continue
+                seen.add(name)
+                m = catalog.BY_NAME[name]
+                out.append({"name": name, "figure": f.label, "text": m.definition})
+        else:
+            out.append({"name": f.key, "figure": f.label, "text": f.definition})
+    return out
+
+
+def _pence(line: Line) -> bool:
+    """Pence where they matter: ARPA, and a row whose amounts are all below 1,000; a
+    row is written one way so that its columns line up."""
+    if line.figure.key == "arpa":
+        return True
+    amounts = [abs(v) for v in (line.value, line.previous, line.year_ago) if v is not None]
+    return bool(amounts) and max(amounts) < 1000
+
+
+def context(data: ReportData) -> dict[str, Any]:
+    cur = data.currency
+    rows = [
+        {
+            "label": ln.figure.label,
+            "indent": ln.figure.indent,
+            "value": formats.value(ln.figure, ln.value, cur, _pence(ln)),
+            "previous": formats.value(ln.figure, ln.previous, cur, _pence(ln)),
+            "year_ago": formats.value(ln.figure, ln.year_ago, cur, _pence(ln)),
+            "change": formats.change(ln.figure, ln.change),
+            "change_year": formats.change(ln.figure, ln.change_year),
+            "verdict": ln.verdict,
+            "verdict_year": ln.verdict_year,
+        }
+        for ln in data.lines
+    ]
+    movers: dict[str, list[dict[str, Any]]] = {m.value: [] for m in Movement}
+    totals: dict[str, int] = {}
+    for mv in data.movers:
+        totals[mv.movement] = mv.suppliers
+        movers[mv.movement].append(
+            {
+                "rank": mv.rank,
+                "id": mv.supplier_id,
+                "category": mv.category,
+                "amount": formats.money(mv.amount, cur, pence=True),
+                "start": formats.money(mv.mrr_start, cur, pence=True),
+                "end": formats.money(mv.mrr_end, cur, pence=True),
+            }
+        )
+    bridge = None
+    if data.bridge is not None:
+        b = data.bridge
+        residual = round(b.residual, 2) + 0.0
+        bridge = {
+            "start": formats.money(b.start, cur, pence=True),
+            "steps": [
+                {
+                    "name": m.value,
+                    "sign": "+" if m.sign > 0 else "−",
+                    "amount": formats.money(v, cur, pence=True),
+                }
+                for m, v in b.steps
+            ],
+            "end": formats.money(b.end, cur, pence=True),
+            "residual": f"{residual:,.2f}",
+            "balanced": residual == 0,
+        }
+    descriptions = {c.value: c.description for c in Check}
+    quality = [
+        {"check": name, "count": f"{v:,.0f}", "text": descriptions.get(name, "")}
+        for name, v in data.quality
+    ]
+    months = [m for m, _ in data.months]
+    return {
+        "title": f"Board report — {data.month.title}",
+        "month": data.month.title,
+        "month_short": data.month.short,
+        "previous": data.month.shift(-1).short,
+        "year_ago": data.month.shift(-12).short,
+        "first_month": months[0].title,
+        "currency": cur,
+        "timezone": data.timezone,
+        "viral_window": data.viral_window,
+        "at_local": _local(data.at, data),
+        "at_utc": data.at.isoformat(),
+        "previous_local": _local(data.previous_at, data),
+        "year_ago_local": _local(data.year_ago_at, data),
+        "generated": data.generated_at.strftime("%d %b %Y %H:%M UTC"),
+        "rows": rows,
+        "movers": movers,
+        "mover_totals": totals,
+        "bridge": bridge,
+        "quality": quality,
+        "quality_total": f"{sum(v for _, v in data.quality):,.0f}",
+        "definitions": _definitions(data),
+    }
+
+
+def render_html(data: ReportData) -> str:
+    from exporter.report.charts import all_charts
+
+    charts = {k: _data_uri(v) for k, v in all_charts(data).items()}
+    return _env.get_template("report.html").render(charts=charts, **context(data))
+
+
+def render_pdf(data: ReportData) -> bytes:
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    pdf = HTML(string=render_html(data)).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
