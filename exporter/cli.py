@@ -174,6 +174,51 @@ def report(obj: Context, month_text: str, fmt: str | None, out: Path) -> None:
 
 
 @cli.command()
+@click.option("--dashboard", "uid", required=True, metavar="UID", help="A provisioned board.")
+@click.option("--from", "from_text", metavar="ISO-8601", help="Start (default: 30 days ago).")
+@click.option("--to", "to_text", metavar="ISO-8601", help="End (default: now).")
+@click.option("--name", default=None, help="Snapshot name (default: board title and range).")
+@click.pass_obj
+def snapshot(
+    obj: Context, uid: str, from_text: str | None, to_text: str | None, name: str | None
+) -> None:
+    """Post a Grafana snapshot of a board with its variables resolved; print its URL."""
+    from exporter.grafana_snapshot import parse_range
+    from exporter.grafana_snapshot import snapshot as run
+
+    r = parse_range(
+        parse_instant(from_text) if from_text else None,
+        parse_instant(to_text) if to_text else None,
+    )
+    result = run(obj.config, uid, r, name=name)
+    click.echo(result.url)
+
+
+@cli.group()
+def grafana() -> None:
+    """Grafana through its HTTP API (for a Grafana whose files you cannot provision)."""
+
+
+@grafana.command()
+@click.option("--dry-run", is_flag=True, help="Only read; print what would change.")
+@click.option(
+    "--boards",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of board JSON files (default: the repository's dashboards/).",
+)
+@click.pass_obj
+def push(obj: Context, dry_run: bool, boards: Path | None) -> None:
+    """Upload the boards into a folder, the Prometheus datasource and an annotation."""
+    from exporter.grafana_api import push as run
+
+    plan = run(obj.config, boards, dry_run=dry_run)
+    prefix = "would " if dry_run else ""
+    for action in plan.actions:
+        click.echo(f"grafana push: {prefix}{action}")
+
+
+@cli.command()
 @click.option("--from", "from_text", required=True, metavar="DATE", help="First day (local).")
 @click.option("--to", "to_text", required=True, metavar="DATE", help="Last day (local).")
 @click.option("--step", "step_text", default="1d", show_default=True, help="1d, 1w or 6h.")

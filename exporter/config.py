@@ -202,6 +202,55 @@ class HttpConfig(_Model):
     )
 
 
+class GrafanaConfig(_Model):
+    """Where ``grafana push`` and ``snapshot`` talk to Grafana; the API token comes from
+    ``EXECMETRICS_GRAFANA_TOKEN`` or the file ``token_file``, never from this file."""
+
+    url: str | None = None
+    token_file: Path | None = None
+    folder_uid: str = "execmetrics"
+    folder_title: str = "Executive metrics"
+    prometheus_url: str = Field(
+        default="http://127.0.0.1:9090", description="queried by snapshot for panel data"
+    )
+    datasource_url: str | None = Field(
+        default=None, description="Prometheus URL as Grafana reaches it (default: prometheus_url)"
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
+
+class SmtpConfig(_Model):
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    password_file: Path | None = Field(default=None, description="else EXECMETRICS_SMTP_PASSWORD")
+    sender: str
+    recipients: tuple[str, ...] = Field(min_length=1)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
+
+class WebhookConfig(_Model):
+    url: str
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
+
+class ReportsConfig(_Model):
+    """Board reports built by ``serve``: monthly on the 1st, a weekly summary on Mondays."""
+
+    enabled: bool = False
+    directory: Path = Path("reports")
+    keep: int = Field(default=24, ge=1, le=1000)
+    monthly_time: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    weekly: bool = True
+    weekly_time: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    retries: int = Field(default=3, ge=0, le=10)
+    retry_backoff_seconds: float = Field(default=60.0, gt=0, le=3600)
+    public_url: str | None = Field(default=None, description="exporter URL linked by delivery")
+    smtp: SmtpConfig | None = None
+    webhook: WebhookConfig | None = None
+
+
 class Config(_Model):
     database: DatabaseConfig = DatabaseConfig()
     source: SourceConfig = SourceConfig()
@@ -214,6 +263,8 @@ class Config(_Model):
     targets: TargetsConfig = TargetsConfig()
     refresh: RefreshConfig = RefreshConfig()
     http: HttpConfig = HttpConfig()
+    grafana: GrafanaConfig = GrafanaConfig()
+    reports: ReportsConfig = ReportsConfig()
 
     @property
     def source_schema(self) -> str:

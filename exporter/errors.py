@@ -25,3 +25,10 @@ class SchemaError(ExecMetricsError):
     """Source tables are missing or the exporter's schema is not migrated."""
 
     exit_code = 4
+
+
+class ServiceError(ExecMetricsError):
+    """Another service the exporter talks to (Grafana, Prometheus, an SMTP server, a
+    webhook) is unreachable or refuses the request."""
+
+    exit_code = 5

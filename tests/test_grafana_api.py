@@ -1,0 +1,152 @@
+"""grafana push and snapshot against a local Grafana stand-in (path, bearer token,
+payload), with the snapshot's panel data from a real Prometheus on backfilled blocks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from exporter.backfill import backfill, instants, parse_step
+from exporter.config import parse_config
+from exporter.grafana_api import push
+from exporter.grafana_snapshot import Range, snapshot
+from tests.conftest import require_tool
+from tests.fake_grafana import fake_grafana
+from tests.stack import free_port, running
+from tests.test_backfill import FIRST, NOW, dataset
+from tests.test_cli import assert_one_line_error, run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "glsa_test_token"
+BOARDS = sorted(p.stem for p in (ROOT / "dashboards").glob("*.json"))
+
+
+def _config(url: str, prometheus: str = "http://127.0.0.1:9") -> object:
+    return parse_config({"grafana": {"url": url, "prometheus_url": prometheus}})
+
+
+def test_push_creates_then_overwrites_by_uid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXECMETRICS_GRAFANA_TOKEN", TOKEN)
+    with fake_grafana(TOKEN) as g:
+        cfg = _config(g.url)
+        dry = push(cfg, dry_run=True)  # type: ignore[arg-type]
+        assert all(m in ("GET",) for m, _, _ in g.requests)
+        assert "create folder execmetrics" in dry.actions
+        first = push(cfg)  # type: ignore[arg-type]
+        assert g.folders == {"execmetrics": {"uid": "execmetrics", "title": "Executive metrics"}}
+        assert g.datasources["execmetrics-prometheus"]["type"] == "prometheus"
+        assert sorted(g.boards) == sorted(
+            json.loads((ROOT / "dashboards" / f"{b}.json").read_text())["uid"] for b in BOARDS
+        )
+        assert {b["folderUid"] for b in g.boards.values()} == {"execmetrics"}
+        assert len(g.annotations) == 1 and "exporter deployed" in g.annotations[0]["text"]
+        posted = [body for m, p, body in g.requests if p == "/api/dashboards/db"]
+        assert all(body["overwrite"] is True and "id" not in body["dashboard"] for body in posted)
+        second = push(cfg)  # type: ignore[arg-type]
+        assert len(g.boards) == len(BOARDS)  # same uids: overwritten, not duplicated
+        assert "update folder" not in " ".join(second.actions)
+        assert any(a.startswith("update dashboard") for a in second.actions)
+        assert any(a.startswith("create dashboard") for a in first.actions)
+
+
+def test_cli_push_refused_token_and_unreachable(tmp_path: Path) -> None:
+    with fake_grafana(TOKEN) as g:
+        cfg = tmp_path / "c.yml"
+        cfg.write_text(f"grafana:\n  url: {g.url}\n")
+        proc = run_cli(
+            "--config",
+            str(cfg),
+            "grafana",
+            "push",
+            env={**_env(), "EXECMETRICS_GRAFANA_TOKEN": "wrong"},
+        )
+        assert "refused the token" in assert_one_line_error(proc, 5)
+        assert not g.boards
+    cfg.write_text(f"grafana:\n  url: http://127.0.0.1:{free_port()}\n")
+    proc = run_cli(
+        "--config", str(cfg), "grafana", "push", env={**_env(), "EXECMETRICS_GRAFANA_TOKEN": TOKEN}
+    )
+    assert "unreachable" in assert_one_line_error(proc, 5)
+    cfg.write_text("grafana:\n  url: http://grafana.invalid:3000\n")
+    proc = run_cli(
+        "--config", str(cfg), "grafana", "push", env={**_env(), "EXECMETRICS_GRAFANA_TOKEN": TOKEN}
+    )
+    assert "unreachable" in assert_one_line_error(proc, 5)
+    proc = run_cli("--config", str(cfg), "grafana", "push", env=_env())
+    assert "no Grafana token" in assert_one_line_error(proc, 2)
+
+
+def _env() -> dict[str, str]:
+    from tests.test_cli import cli_env
+
+    return cli_env()
+
+
+def test_snapshot_resolves_variables_and_fills_panels(db_url: str, tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
+    prometheus = require_tool("prometheus")
+    cfg_db = dataset(db_url)
+    out = tmp_path / "h.om"
+    last = FIRST + timedelta(days=2)
+    backfill(db_url, cfg_db, FIRST, last, parse_step("1h"), out, progress=False, now=NOW)
+    blocks = tmp_path / "data"
+    subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(out), str(blocks)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (tmp_path / "p.yml").write_text("global: {}\n")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    argv = [
+        prometheus,
+        f"--config.file={tmp_path / 'p.yml'}",
+        f"--storage.tsdb.path={blocks}",
+        "--storage.tsdb.retention.time=100y",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    stamps = instants(FIRST, last, parse_step("1h"), cfg_db.reporting.zone, NOW)
+    board = json.loads((ROOT / "dashboards" / "execmetrics-revenue.json").read_text())
+    with (
+        running("prometheus", argv, base, tmp_path / "prom.log", timeout=60),
+        fake_grafana(TOKEN) as g,
+    ):
+        g.boards[board["uid"]] = board
+        cfg = _config(g.url, base)
+        import os
+
+        os.environ["EXECMETRICS_GRAFANA_TOKEN"] = TOKEN
+        try:
+            result = snapshot(cfg, board["uid"], Range(stamps[0], stamps[-1]))  # type: ignore[arg-type]
+        finally:
+            del os.environ["EXECMETRICS_GRAFANA_TOKEN"]
+        mrr_now = httpx.get(
+            base + "/api/v1/query",
+            params={"query": 'execmetrics_mrr{currency="GBP"}', "time": stamps[-1].timestamp()},
+        ).json()["data"]["result"][0]["value"][1]
+    assert result.url.startswith(g.url + "/dashboard/snapshot/")
+    assert result.variables["currency"] == ["GBP"]
+    assert result.variables["plan"] == ["annual", "basic"]  # "All" made concrete
+    posted = g.snapshots[0]["dashboard"]
+    for var in posted["templating"]["list"]:
+        assert "$__all" not in json.dumps(var["current"])
+    exprs = [
+        t["expr"]
+        for p in posted["panels"]
+        for t in p.get("targets", [])
+        if p.get("snapshotData") is not None
+    ]
+    assert exprs and not any("$" in e for e in exprs)
+    assert result.panels_filled > 0
+    mrr_panel = next(p for p in posted["panels"] if p.get("title") == "MRR")
+    assert mrr_panel["targets"][0]["expr"] == 'sum(execmetrics_mrr{currency="GBP"})'
+    values = [v for frame in mrr_panel["snapshotData"] for v in frame["fields"][1]["values"]]
+    assert values and values[-1] == pytest.approx(float(mrr_now))
+    gets = [p for m, p, _ in g.requests if m == "GET"]
+    assert gets[0] == f"/api/dashboards/uid/{board['uid']}"
