@@ -507,6 +507,15 @@ HEALTH: tuple[MetricDef, ...] = (
         "Failed materialized-view refreshes since the exporter started.",
         kind="counter",
     ),
+    _m(
+        "report_failures_total",
+        ("stage",),
+        "count",
+        "health",
+        "Failed attempts of the scheduled board reports since the exporter started, by stage "
+        "(build, email, webhook, snapshot); each is logged and retried with backoff.",
+        kind="counter",
+    ),
 )
 
 ALL: tuple[MetricDef, ...] = CONTRACT + BREAKDOWNS + GROWTH + TARGET_METRICS + HEALTH

@@ -158,19 +158,27 @@ def serve(obj: Context, listen: str | None) -> None:
 @click.option("--month", "month_text", required=True, metavar="YYYY-MM", help="A past month.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "csv"]), default=None)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File.")
+@click.option("--deliver", is_flag=True, help="Also send it (reports.smtp, reports.webhook).")
 @click.pass_obj
-def report(obj: Context, month_text: str, fmt: str | None, out: Path) -> None:
+def report(obj: Context, month_text: str, fmt: str | None, out: Path, deliver: bool) -> None:
     """Write the board report of a calendar month (PDF, or CSV by --format or .csv)."""
     from exporter.report.build import report as run
     from exporter.report.month import Month
 
     month = Month.parse(month_text)
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "pdf")
+    if deliver and obj.config.reports.smtp is None and obj.config.reports.webhook is None:
+        raise ConfigError("--deliver: neither reports.smtp nor reports.webhook is configured")
     built = run(obj.url, obj.config, month, fmt, out)
     click.echo(
         f"report {month} ({fmt}): figures at {built.data.at.isoformat()} -> {out} "
         f"in {built.seconds:.1f}s"
     )
+    if deliver:
+        from exporter.report.jobs import deliver_now
+
+        for line in deliver_now(obj.config, built.data, out):
+            click.echo(line)
 
 
 @cli.command()

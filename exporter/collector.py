@@ -82,6 +82,18 @@ def _health_families(state: State, config: Config) -> Iterator[Metric]:
         r_success.add_metric([], refresh.last_success.timestamp())
     r_failures.add_metric([], float(refresh.failures))
     yield from (r_duration, r_success, r_failures)
+    yield from _report_families(state, config)
+
+
+REPORT_STAGES = ("build", "email", "webhook", "snapshot")
+
+
+def _report_families(state: State, config: Config) -> Iterator[Metric]:
+    reports = state.reports
+    failures = _health_family("report_failures_total")
+    for stage in sorted(set(REPORT_STAGES) | set(reports.failures)):
+        failures.add_metric([stage], float(reports.failures.get(stage, 0)))
+    yield failures
 
 
 class StateCollector(Collector):

@@ -227,6 +227,7 @@ class SmtpConfig(_Model):
     password_file: Path | None = Field(default=None, description="else EXECMETRICS_SMTP_PASSWORD")
     sender: str
     recipients: tuple[str, ...] = Field(min_length=1)
+    ca_file: Path | None = Field(default=None, description="CA bundle to verify the server")
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
 

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from exporter.cache import PerState
@@ -129,12 +129,46 @@ def create_app(
             if on_shutdown is not None:
                 on_shutdown()
 
+    routes = [
+        Route("/", index),
+        Route("/metrics", metrics),
+        Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
+        Route("/-/ready", ready, methods=["GET", "HEAD"]),
+    ]
+    if config.reports.enabled:
+        routes += report_routes(config)
     return Starlette(
-        routes=[
-            Route("/", index),
-            Route("/metrics", metrics),
-            Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
-            Route("/-/ready", ready, methods=["GET", "HEAD"]),
-        ],
+        routes=routes,
         lifespan=lifespan,
     )
+
+
+def report_routes(config: Config) -> list[Route]:
+    """/reports/ (the list), /reports/latest.pdf and /reports/NAME from the directory."""
+    from exporter.report import archive
+
+    directory = config.reports.directory
+
+    async def listing(request: Request) -> Response:
+        from exporter.landing import render_reports
+
+        return HTMLResponse(render_reports(archive.entries(directory), config))
+
+    async def latest(request: Request) -> Response:
+        path = archive.latest_pdf(directory)
+        if path is None:
+            return PlainTextResponse("No board report has been built yet\n", status_code=404)
+        return FileResponse(path, media_type="application/pdf", filename=path.name)
+
+    async def one(request: Request) -> Response:
+        path = archive.resolve(directory, request.path_params["name"])
+        if path is None:
+            return PlainTextResponse("Not found\n", status_code=404)
+        kind = "application/pdf" if path.suffix == ".pdf" else "text/csv; charset=utf-8"
+        return FileResponse(path, media_type=kind, filename=path.name)
+
+    return [
+        Route("/reports/", listing),
+        Route("/reports/latest.pdf", latest),
+        Route("/reports/{name}", one),
+    ]

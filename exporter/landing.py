@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -147,5 +148,33 @@ def render_landing(state: State, config: Config, now: datetime | None = None) ->
         refresh_failures=state.refresh.failures,
         refresh_error=state.refresh.last_run.error if state.refresh.last_run else None,
         grafana_url=config.http.grafana_url,
+        timezone=config.reporting.timezone,
+        reports=_reports(config),
+    )
+
+
+def _reports(config: Config) -> list[dict[str, str]]:
+    if not config.reports.enabled:
+        return []
+    from exporter.report.archive import entries
+
+    return [
+        {"name": e.name, "kind": e.kind, "period": e.period, "size": f"{e.size / 1024:,.0f} KiB"}
+        for e in entries(config.reports.directory)
+    ]
+
+
+def render_reports(items: list[Any], config: Config) -> str:
+    """The /reports/ page: every kept report, newest first."""
+    return _env.get_template("reports.html").render(
+        reports=[
+            {
+                "name": e.name,
+                "kind": e.kind,
+                "period": e.period,
+                "size": f"{e.size / 1024:,.0f} KiB",
+            }
+            for e in items
+        ],
         timezone=config.reporting.timezone,
     )

@@ -64,13 +64,22 @@ def serve(url: str, config: Config, listen: tuple[str, int] | None = None) -> No
     db.open()
     store = Store(tuple(g.name for g in GROUPS))
     scheduler = MetricScheduler(Engine(db, config), db, store, config)
+    reports = None
+    if config.reports.enabled:
+        from exporter.report.jobs import ReportJobs
+
+        reports = ReportJobs(url, config, store)
 
     def started() -> None:
         scheduler.start()
+        if reports is not None:
+            reports.schedule(scheduler.scheduler)
         shown = f"[{host}]" if ":" in host else host
         log.info("serving on http://%s:%d/ (metrics at /metrics)", shown, port)
 
     def stopping() -> None:
+        if reports is not None:
+            reports.stop()
         scheduler.stop()
         db.close()
 

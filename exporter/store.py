@@ -41,10 +41,19 @@ class RefreshState:
 
 
 @dataclass(frozen=True)
+class ReportsState:
+    """Scheduled board reports: failed attempts by stage, last success by kind."""
+
+    failures: Mapping[str, int] = field(default_factory=dict)
+    last_success: Mapping[str, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class State:
     generation: int
     groups: Mapping[str, GroupState]
     refresh: RefreshState = field(default_factory=RefreshState)
+    reports: ReportsState = field(default_factory=ReportsState)
 
     @property
     def ready(self) -> bool:
@@ -99,6 +108,23 @@ class Store:
                 failures=old.failures + (0 if record.error is None else 1),
             )
             self._state = replace(self._state, generation=self._state.generation + 1, refresh=new)
+            self._changed.notify_all()
+            return self._state
+
+    def publish_report(
+        self, *, failed_stage: str | None = None, built: tuple[str, datetime] | None = None
+    ) -> State:
+        """Count a failed report attempt, or record a report built (kind, when)."""
+        with self._lock:
+            old = self._state.reports
+            failures = dict(old.failures)
+            last = dict(old.last_success)
+            if failed_stage is not None:
+                failures[failed_stage] = failures.get(failed_stage, 0) + 1
+            if built is not None:
+                last[built[0]] = built[1]
+            new = ReportsState(MappingProxyType(failures), MappingProxyType(last))
+            self._state = replace(self._state, generation=self._state.generation + 1, reports=new)
             self._changed.notify_all()
             return self._state
 

@@ -45,7 +45,7 @@ def duration(seconds: float | None) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def value(figure: Figure, v: float | None, currency: str, pence: bool = False) -> str:
+def value(figure: Figure, v: float | None, currency: str, pence: bool | None = None) -> str:
     if figure.unit is Unit.CURRENCY:
         return money(v, currency, pence=pence)
     if figure.unit is Unit.RATIO:

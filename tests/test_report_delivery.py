@@ -1,0 +1,293 @@
+"""Scheduled reports: built into the reports directory (newest N kept), listed over
+HTTP, e-mailed through a real local SMTP server (aiosmtpd, STARTTLS, login) and posted
+to a local webhook; failures are counted and retried, never raised."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from exporter.config import parse_config
+from exporter.errors import ServiceError
+from exporter.groups import GROUPS
+from exporter.report import archive, delivery
+from exporter.report.jobs import ReportJobs
+from exporter.store import Store
+from tests.stack import free_port
+from tests.test_cli import assert_one_line_error, cli_env, run_cli
+from tests.test_report import ZONE, dataset
+
+NOW = datetime(2026, 4, 1, 6, 30, tzinfo=UTC)  # 1 April, 07:30 BST: March has ended
+USER, PASSWORD = "reports", "s3cret-pass"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@contextmanager
+def smtp_server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, list[EmailMessage]]]:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    received: list[EmailMessage] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            assert isinstance(parsed, EmailMessage)
+            received.append(parsed)
+            return "250 OK"
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login == USER.encode()
+            and data.password == PASSWORD.encode()
+        )
+        return AuthResult(success=ok, handled=False)
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(certificate[0]), str(certificate[1]))
+    port = free_port()
+    controller = Controller(
+        Handler(),
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def webhook_server(status: int = 200) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    posted: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            assert self.headers["Content-Type"] == "application/json"
+            posted.append(json.loads(body))
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", posted
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _config(tmp_path: Path, **reports: Any) -> Any:
+    return parse_config(
+        {
+            "reporting": {"timezone": ZONE},
+            "reports": {"enabled": True, "directory": str(tmp_path / "reports"), **reports},
+        }
+    )
+
+
+def _smtp(port: int, cert: Path, password_file: Path) -> dict[str, Any]:
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "username": USER,
+        "password_file": str(password_file),
+        "sender": "execmetrics@example.org",
+        "recipients": ["board@example.org"],
+        "ca_file": str(cert),
+    }
+
+
+def test_monthly_report_is_kept_listed_mailed_and_posted(
+    db_url: str, tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    dataset(db_url)
+    secret = tmp_path / "smtp-password"
+    secret.write_text(PASSWORD + "\n")
+    with smtp_server(certificate) as (port, mails), webhook_server() as (hook, posted):
+        cfg = _config(
+            tmp_path,
+            smtp=_smtp(port, certificate[0], secret),
+            webhook={"url": hook},
+            public_url="http://127.0.0.1:9560",
+            keep=1,
+        )
+        store = Store(tuple(g.name for g in GROUPS))
+        paths = ReportJobs(db_url, cfg, store).monthly(now=NOW)
+    assert [p.name for p in paths] == ["monthly-2026-03.pdf", "monthly-2026-03.csv"]
+    assert paths[0].read_bytes().startswith(b"%PDF-")
+    assert store.current.reports.failures == {}
+    assert "monthly" in store.current.reports.last_success
+
+    (mail,) = mails
+    assert mail["Subject"] == "Board report — March 2026"
+    assert mail["To"] == "board@example.org"
+    names = [part.get_filename() for part in mail.iter_attachments()]
+    assert names == ["monthly-2026-03.pdf", "monthly-2026-03.csv"]
+    pdf = next(mail.iter_attachments()).get_payload(decode=True)
+    assert pdf == paths[0].read_bytes()
+    assert "MRR £74.99" in mail.get_body().get_content()  # type: ignore[union-attr]
+
+    (message,) = posted
+    assert "Board report — March 2026" in message["text"]
+    assert "MRR £74.99" in message["text"]
+    assert "http://127.0.0.1:9560/reports/monthly-2026-03.pdf" in message["text"]
+
+    # keep = 1: an older month's files go when a newer one is kept.
+    old = cfg.reports.directory / "monthly-2026-01.pdf"
+    archive.save(cfg.reports.directory, "monthly-2026-02.pdf", b"%PDF-old", keep=1)
+    assert not old.exists()
+    assert [e.name for e in archive.entries(cfg.reports.directory)] == [
+        "monthly-2026-03.pdf",
+        "monthly-2026-03.csv",
+    ]
+
+
+def test_reports_pages(tmp_path: Path) -> None:
+    from exporter.http import create_app
+
+    cfg = _config(tmp_path)
+    folder = cfg.reports.directory
+    archive.save(folder, "monthly-2026-02.pdf", b"%PDF-feb", keep=5)
+    archive.save(folder, "monthly-2026-03.pdf", b"%PDF-mar", keep=5)
+    archive.save(folder, "weekly-2026-03-30.csv", b"metric\n", keep=5)
+    (folder / "notes.txt").write_text("not a report")
+    client = TestClient(create_app(Store(tuple(g.name for g in GROUPS)), cfg))
+    page = client.get("/reports/")
+    assert page.status_code == 200
+    assert "monthly-2026-03.pdf" in page.text and "weekly-2026-03-30.csv" in page.text
+    assert "notes.txt" not in page.text
+    latest = client.get("/reports/latest.pdf")
+    assert latest.status_code == 200 and latest.content == b"%PDF-mar"
+    assert latest.headers["content-type"] == "application/pdf"
+    assert client.get("/reports/notes.txt").status_code == 404
+    assert client.get("/reports/..%2Fsecret").status_code == 404
+    assert "monthly-2026-03.pdf" in client.get("/").text
+
+
+def test_failures_are_counted_retried_and_never_raised(db_url: str, tmp_path: Path) -> None:
+    dataset(db_url)
+    with webhook_server(status=500) as (hook, posted):
+        cfg = _config(tmp_path, webhook={"url": hook}, retries=2, retry_backoff_seconds=0.01)
+        store = Store(tuple(g.name for g in GROUPS))
+        paths = ReportJobs(db_url, cfg, store).monthly(now=NOW)
+    assert paths  # the build succeeded
+    assert len(posted) == 3  # one try and two retries
+    assert store.current.reports.failures == {"webhook": 3}
+    broken = _config(tmp_path, retries=1, retry_backoff_seconds=0.01)
+    store = Store(tuple(g.name for g in GROUPS))
+    dead = "postgresql://postgres@127.0.0.1:" + str(free_port()) + "/none"
+    assert ReportJobs(dead, broken, store).monthly(now=NOW) == []
+    assert store.current.reports.failures == {"build": 2}
+    from exporter.exposition import render
+
+    text = render(store.current, broken).decode()
+    assert 'execmetrics_report_failures_total{stage="build"} 2.0' in text
+
+
+def test_cron_jobs_fire_at_local_times(tmp_path: Path) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    cfg = _config(tmp_path, monthly_time="07:00", weekly_time="08:30")
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        ReportJobs("postgresql://unused", cfg, Store(())).schedule(scheduler)
+        monthly = scheduler.get_job("report:monthly").trigger
+        weekly = scheduler.get_job("report:weekly").trigger
+        after = datetime(2026, 3, 15, tzinfo=UTC)
+        # 1 April 07:00 BST = 06:00Z; Monday 16 March 08:30 GMT = 08:30Z.
+        assert monthly.get_next_fire_time(None, after) == datetime(2026, 4, 1, 6, 0, tzinfo=UTC)
+        assert weekly.get_next_fire_time(None, after) == datetime(2026, 3, 16, 8, 30, tzinfo=UTC)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_smtp_refusing_the_login(certificate: tuple[Path, Path], tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("wrong")
+    with smtp_server(certificate) as (port, mails):
+        cfg = parse_config({"reports": {"smtp": _smtp(port, certificate[0], secret)}})
+        with pytest.raises(ServiceError, match="refused the login"):
+            delivery.send_email(cfg.reports.smtp, "s", "t", [])
+    assert mails == []
+
+
+def test_cli_deliver_with_login_refused(
+    db_url: str, tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    dataset(db_url)
+    with smtp_server(certificate) as (port, mails):
+        conf = tmp_path / "c.yml"
+        smtp = _smtp(port, certificate[0], tmp_path / "unused")
+        del smtp["password_file"]
+        conf.write_text(json.dumps({"reporting": {"timezone": ZONE}, "reports": {"smtp": smtp}}))
+        out = tmp_path / "march.csv"
+        proc = run_cli(
+            "--config",
+            str(conf),
+            "report",
+            "--month",
+            "2026-03",
+            "--out",
+            str(out),
+            "--deliver",
+            env=cli_env(db_url, EXECMETRICS_SMTP_PASSWORD="nope"),
+        )
+    line = assert_one_line_error(proc, 5)
+    assert "refused the login" in line and "nope" not in line
+    assert mails == []
