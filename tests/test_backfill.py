@@ -15,6 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter import catalog
 from exporter.backfill import backfill, instants, openmetrics, parse_step
 from exporter.errors import ConfigError
 from exporter.service import collect
@@ -24,6 +25,7 @@ from tests.stack import free_port, running
 from tests.test_cli import assert_one_line_error, cli_env, run_cli
 
 ZONE = "Europe/London"
+HEALTH = {m.name for m in catalog.ALL if m.group == "health"}
 FIRST, LAST = date(2026, 3, 27), date(2026, 3, 31)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -94,7 +96,7 @@ def _collected(
     values = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
-            if "_group_" in s.name or "_refresh_" in s.name:
+            if s.name in HEALTH:
                 continue  # the exporter's own health is not history
             values[(s.name, tuple(sorted(s.labels.items())))] = s.value
     return values
