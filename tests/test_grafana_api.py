@@ -145,7 +145,11 @@ def test_snapshot_resolves_variables_and_fills_panels(db_url: str, tmp_path: Pat
     assert exprs and not any("$" in e for e in exprs)
     assert result.panels_filled > 0
     mrr_panel = next(p for p in posted["panels"] if p.get("title") == "MRR")
-    assert mrr_panel["targets"][0]["expr"] == 'sum(execmetrics_mrr{currency="GBP"})'
+    committed = next(p for p in board["panels"] if p.get("title") == "MRR")
+    assert "$currency" in committed["targets"][0]["expr"]
+    assert mrr_panel["targets"][0]["expr"] == committed["targets"][0]["expr"].replace(
+        "$currency", "GBP"
+    )
     values = [v for frame in mrr_panel["snapshotData"] for v in frame["fields"][1]["values"]]
     assert values and values[-1] == pytest.approx(float(mrr_now))
     gets = [p for m, p, _ in g.requests if m == "GET"]
