@@ -139,8 +139,9 @@ def evaluate_many(
 
 
 class _HistoryCollector(Collector):
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: History, config: Config) -> None:
         self._history = history
+        self._config = config
 
     def collect(self) -> Iterator[Metric]:
         for metric in PUBLISHED:
@@ -152,7 +153,9 @@ class _HistoryCollector(Collector):
                     series.setdefault(labels, []).append((stamp, value))
             if not series:
                 continue
-            family = GaugeMetricFamily(metric.name, metric.definition, labels=list(metric.labels))
+            family = GaugeMetricFamily(
+                metric.name, metric.describe(self._config), labels=list(metric.labels)
+            )
             for labels, points in sorted(series.items()):
                 by_name = dict(labels)
                 values = [by_name[n] for n in metric.labels]
@@ -161,10 +164,10 @@ class _HistoryCollector(Collector):
             yield family
 
 
-def openmetrics(history: History) -> bytes:
+def openmetrics(history: History, config: Config) -> bytes:
     """The OpenMetrics text of a history (ends with ``# EOF``)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_HistoryCollector(history))
+    registry.register(_HistoryCollector(history, config))
     return generate_latest(registry)
 
 
@@ -204,7 +207,7 @@ def backfill(
         total=len(at), unit="instant", desc="backfill", disable=not progress, leave=False
     ) as bar:
         history = evaluate_many(url, config, at, jobs=jobs, progress=bar.update)
-    body = openmetrics(history)
+    body = openmetrics(history, config)
     with atomic_writer(out) as fh:
         fh.write(body)
     samples = sum(len(ev) for _, ev in history.evaluations)

@@ -510,8 +510,8 @@ HEALTH: tuple[MetricDef, ...] = (
     _m(
         "report_failures_total",
         ("stage",),
-        "count",
-        "health",
+        COUNT,
+        HEALTH_GROUP,
         "Failed attempts of the scheduled board reports since the exporter started, by stage "
         "(build, email, webhook, snapshot); each is logged and retried with backoff.",
         kind="counter",

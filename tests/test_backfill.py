@@ -172,7 +172,7 @@ def test_openmetrics_groups_each_family_once(db_url: str, tmp_path: Path) -> Non
     from exporter.backfill import evaluate_many
 
     stamps = instants(FIRST, LAST, parse_step("1d"), cfg.reporting.zone, NOW)
-    text = openmetrics(evaluate_many(db_url, cfg, stamps, jobs=3)).decode()
+    text = openmetrics(evaluate_many(db_url, cfg, stamps, jobs=3), cfg).decode()
     lines = text.splitlines()
     assert lines[-1] == "# EOF"
     types = [ln.split()[2] for ln in lines if ln.startswith("# TYPE ")]

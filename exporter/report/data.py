@@ -116,6 +116,7 @@ class ReportData:
     bridge: Bridge | None
     quality: tuple[tuple[str, float], ...]
     generated_at: datetime
+    config: Config
 
     def line(self, key: str) -> Line:
         return next(ln for ln in self.lines if ln.figure.key == key)
@@ -201,4 +202,5 @@ def gather(
         bridge=bridge,
         quality=quality,
         generated_at=(now or datetime.now(UTC)),
+        config=config,
     )

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from exporter import catalog
 from exporter.report import formats
 from exporter.report.data import Line, ReportData
-from exporter.vocabulary import Check, Movement
+from exporter.vocabulary import Movement
 
 _env = Environment(
     loader=PackageLoader("exporter", "templates"),
@@ -48,7 +48,7 @@ def _definitions(data: ReportData) -> list[dict[str, str]]:
                     continue
                 seen.add(name)
                 m = catalog.BY_NAME[name]
-                out.append({"name": name, "figure": f.label, "text": m.definition})
+                out.append({"name": name, "figure": f.label, "text": m.describe(data.config)})
         else:
             out.append({"name": f.key, "figure": f.label, "text": f.definition})
     return out
@@ -111,7 +111,7 @@ def context(data: ReportData) -> dict[str, Any]:
             "residual": f"{residual:,.2f}",
             "balanced": residual == 0,
         }
-    descriptions = {c.value: c.description for c in Check}
+    descriptions = catalog.quality_checks(data.config)
     quality = [
         {"check": name, "count": f"{v:,.0f}", "text": descriptions.get(name, "")}
         for name, v in data.quality
