@@ -390,6 +390,22 @@ HEALTH: tuple[MetricDef, ...] = (
         "Failed materialized-view refreshes since the exporter started.",
         kind="counter",
     ),
+    _m(
+        "refresh_skipped_total",
+        (),
+        COUNT,
+        HEALTH_GROUP,
+        "Refresh ticks skipped since the exporter started because another replica held "
+        "the refresh lease (neither a success nor a failure).",
+        kind="counter",
+    ),
+    _m(
+        "refresh_interval_seconds",
+        (),
+        SECONDS,
+        HEALTH_GROUP,
+        "Configured interval between two materialized-view refreshes (shared by replicas).",
+    ),
 )
 
 ALL: tuple[MetricDef, ...] = CONTRACT + BREAKDOWNS + HEALTH

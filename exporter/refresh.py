@@ -1,8 +1,19 @@
-"""Refresh the exporter's materialized views, CONCURRENTLY so readers never block."""
+"""Refresh the exporter's materialized views, CONCURRENTLY so readers never block.
+
+Replicas share one refresh schedule through a lease row in the exporter's schema
+(``refresh_lease``, created by ``migrate``): at every tick a replica claims the lease
+when nobody claimed it within 90 % of the refresh interval, and only the claimant
+refreshes. The others report the tick as skipped, which is neither a success nor a
+failure. A leader that stops for any reason (crash, SIGSTOP, lost network) holds
+nothing: its claim ages, and the next replica to tick after one interval takes over.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from datetime import UTC, datetime
 
 import psycopg
@@ -10,36 +21,46 @@ from psycopg import sql
 
 from exporter.config import Config
 from exporter.db import Database, describe
+from exporter.sqlfiles import read_sql
 from exporter.store import RunRecord
 
-_LIST = """
-SELECT c.relname
-FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-WHERE n.nspname = %s AND c.relkind = 'm'
-ORDER BY c.oid
-"""
+# A claim older than this share of the interval may be taken over: the slack absorbs
+# the jitter between one replica's ticks, so its own next tick still finds it free.
+LEASE_SHARE = 0.9
 
-# Two replicas may run this job; only the holder of this lock refreshes, the other skips.
-_REFRESH_LOCK = 0x65786D72  # "exmr"
+# Who holds the lease: readable in the table, unique per process.
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def refresh_views(db: Database, config: Config) -> RunRecord:
-    """REFRESH MATERIALIZED VIEW CONCURRENTLY for each view of the exporter's schema."""
+def claim(conn: psycopg.Connection, interval_seconds: float, holder: str = HOLDER) -> bool:
+    """Take the refresh lease if it is free; True when this process got it."""
+    row = conn.execute(
+        read_sql("refresh/claim.sql"),
+        {"holder": holder, "min_gap_seconds": interval_seconds * LEASE_SHARE},
+    ).fetchone()
+    return row is not None
+
+
+def refresh_views(db: Database, config: Config, holder: str = HOLDER) -> RunRecord:
+    """REFRESH MATERIALIZED VIEW CONCURRENTLY for each view, when this replica leads."""
     clock = time.perf_counter()
     error: str | None = None
+    skipped = False
     try:
         with db.connection() as conn:
-            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (_REFRESH_LOCK,)).fetchone()
-            if got and got[0]:
-                try:
-                    for (name,) in conn.execute(_LIST, (config.exporter_schema,)).fetchall():
-                        conn.execute(
-                            sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY {}.{}").format(
-                                sql.Identifier(config.exporter_schema), sql.Identifier(name)
-                            )
+            if claim(conn, config.refresh.interval_seconds, holder):
+                views = conn.execute(
+                    read_sql("refresh/list.sql"), {"schema": config.exporter_schema}
+                ).fetchall()
+                for (name,) in views:
+                    conn.execute(
+                        sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY {}.{}").format(
+                            sql.Identifier(config.exporter_schema), sql.Identifier(name)
                         )
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (_REFRESH_LOCK,))
+                    )
+                conn.execute(read_sql("refresh/done.sql"), {"holder": holder})
+            else:
+                skipped = True
     except psycopg.Error as exc:
         error = describe(exc)
     except Exception as exc:  # reported, never fatal to the scheduler
@@ -48,4 +69,5 @@ def refresh_views(db: Database, config: Config) -> RunRecord:
         finished_at=datetime.now(UTC),
         duration_seconds=time.perf_counter() - clock,
         error=error,
+        skipped=skipped,
     )
