@@ -6,6 +6,10 @@ when nobody claimed it within 90 % of the refresh interval, and only the claiman
 refreshes. The others report the tick as skipped, which is neither a success nor a
 failure. A leader that stops for any reason (crash, SIGSTOP, lost network) holds
 nothing: its claim ages, and the next replica to tick after one interval takes over.
+
+Both steps call SECURITY DEFINER functions of the exporter's schema, so a read-only
+computing role (``execmetrics_compute``) refreshes views it does not own; each runs in
+its own short READ WRITE transaction (the claim never waits on a running refresh).
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import uuid
 from datetime import UTC, datetime
 
 import psycopg
-from psycopg import sql
 
 from exporter.config import Config
 from exporter.db import Database, describe
@@ -32,13 +35,21 @@ LEASE_SHARE = 0.9
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _write(conn: psycopg.Connection, query: str, params: dict[str, object]) -> bool:
+    """One READ WRITE transaction (the role's default may be read-only); the boolean."""
+    with conn.transaction():
+        conn.execute("SET TRANSACTION READ WRITE")
+        row = conn.execute(query, params).fetchone()
+    return bool(row and row[0])
+
+
 def claim(conn: psycopg.Connection, interval_seconds: float, holder: str = HOLDER) -> bool:
     """Take the refresh lease if it is free; True when this process got it."""
-    row = conn.execute(
+    return _write(
+        conn,
         read_sql("refresh/claim.sql"),
         {"holder": holder, "min_gap_seconds": interval_seconds * LEASE_SHARE},
-    ).fetchone()
-    return row is not None
+    )
 
 
 def refresh_views(db: Database, config: Config, holder: str = HOLDER) -> RunRecord:
@@ -49,16 +60,8 @@ def refresh_views(db: Database, config: Config, holder: str = HOLDER) -> RunReco
     try:
         with db.connection() as conn:
             if claim(conn, config.refresh.interval_seconds, holder):
-                views = conn.execute(
-                    read_sql("refresh/list.sql"), {"schema": config.exporter_schema}
-                ).fetchall()
-                for (name,) in views:
-                    conn.execute(
-                        sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY {}.{}").format(
-                            sql.Identifier(config.exporter_schema), sql.Identifier(name)
-                        )
-                    )
-                conn.execute(read_sql("refresh/done.sql"), {"holder": holder})
+                # False: another replica took the lease over in between.
+                skipped = not _write(conn, read_sql("refresh/views.sql"), {"holder": holder})
             else:
                 skipped = True
     except psycopg.Error as exc:

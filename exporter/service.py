@@ -87,6 +87,12 @@ def serve(
         backend.start()
         shown = f"[{host}]" if ":" in host else host
         log.info("serving on %s://%s:%d/ (metrics at /metrics)", scheme, shown, port)
+        if host in ("0.0.0.0", "::"):
+            log.warning(
+                "listening on every interface (%s): meant for a container's own network,"
+                " published on 127.0.0.1 by the host; elsewhere use 127.0.0.1 or --web-config",
+                shown,
+            )
 
     app = create_app(
         store, config, on_startup=started, on_shutdown=backend.stop, web=web
