@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from exporter import contract
 from exporter.config import parse_config
 from exporter.db import Database
 from exporter.migrate import migrate
@@ -130,3 +131,22 @@ def test_grafana_reader_is_refused_writes_and_ddl(db: str) -> None:
         ):
             message = refused(url, statement)
             assert "permission denied" in message, (statement, message)
+
+
+def test_compute_may_read_exactly_the_contract_tables_of_the_source_schema(db: str) -> None:
+    with psycopg.connect(db) as conn:
+        granted = {
+            name
+            for (name,) in conn.execute(
+                "SELECT table_name FROM information_schema.role_table_grants"
+                " WHERE grantee = %s AND table_schema = 'public' AND privilege_type = 'SELECT'",
+                (COMPUTE,),
+            )
+        }
+        others = conn.execute(
+            "SELECT count(*) FROM information_schema.role_table_grants"
+            " WHERE grantee = %s AND privilege_type <> 'SELECT'",
+            (COMPUTE,),
+        ).fetchone()
+    assert granted == {t.name.value for t in contract.TABLES}
+    assert others == (0,)
