@@ -9,7 +9,7 @@ nothing: its claim ages, and the next replica to tick after one interval takes o
 
 Both steps call SECURITY DEFINER functions of the exporter's schema, so a read-only
 computing role (``execmetrics_compute``) refreshes views it does not own; each runs in
-its own short READ WRITE transaction (the claim never waits on a running refresh).
+its own autocommit statement (a frozen process leaves no transaction open).
 """
 
 from __future__ import annotations
@@ -36,10 +36,17 @@ HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _write(conn: psycopg.Connection, query: str, params: dict[str, object]) -> bool:
-    """One READ WRITE transaction (the role's default may be read-only); the boolean."""
-    with conn.transaction():
-        conn.execute("SET TRANSACTION READ WRITE")
+    """One autocommit statement allowed to write (the role's default may be read-only).
+
+    A single statement, never an open transaction: a process frozen between two
+    round trips (SIGSTOP) leaves no transaction open and no lease row locked, so the
+    other replicas can still claim the lease.
+    """
+    conn.execute("SET default_transaction_read_only = off")
+    try:
         row = conn.execute(query, params).fetchone()
+    finally:
+        conn.execute("RESET default_transaction_read_only")
     return bool(row and row[0])
 
 

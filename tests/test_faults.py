@@ -117,7 +117,9 @@ def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
         try:
             frozen_at = time.monotonic()
             eventually(
-                lambda: _pid(_lease(db_url)[0]) == follower.pid, 3 * INTERVAL, "takeover"
+                lambda: _pid(_lease(db_url)[0]) == follower.pid,
+                3 * INTERVAL,
+                f"takeover by {follower.pid} from {leader.pid}",
             )
             took = time.monotonic() - frozen_at
             _, at_takeover = _lease(db_url)
@@ -132,8 +134,11 @@ def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
         _, after = _lease(db_url)
         per_interval = (after - before) / ((time.monotonic() - started) / INTERVAL)
         assert 0.7 <= per_interval <= 1.15, per_interval
-        follower_success = follower.metric("execmetrics_refresh_last_success_timestamp_seconds")
-        assert follower_success is not None and follower_success > time.time() - 3 * INTERVAL
+        # Either may lead now (the woken one can win the lease back): the freshest counts.
+        successes = [
+            s.metric("execmetrics_refresh_last_success_timestamp_seconds") or 0.0 for s in (a, b)
+        ]
+        assert max(successes) > time.time() - 3 * INTERVAL, successes
     for s in (a, b):
         assert "Traceback" not in s.stderr()
 
