@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,11 @@ def test_two_minute_soak() -> None:
     spec = importlib.util.spec_from_file_location("soak", SOAK)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules["soak"] = module  # dataclasses look their module up while defining
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop("soak", None)
     report = module.soak(minutes=2, restart_every=30, scrapers=20)
     assert report.postgres_restarts >= 3, report
     assert report.scrapes > 1000, report
