@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from exporter.config import parse_config
 from exporter.migrate import migrate
 from exporter.vocabulary import GroupName
+from tests.cli_support import free_port, load_small_dataset
 from tests.pgserver import local_postgres
 from tests.processes import Serve, eventually, serve_process, write_config
-from tests.test_cli import free_port, load_small_dataset
 
 GROUP_INTERVAL = 5.0
 REFRESH_INTERVAL = 5.0

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import socket
 import struct
-import subprocess
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -24,45 +23,17 @@ from tests.cli_support import (
     EXPECTED_MRR_M1,
     SECRET,
     T,
+    assert_one_line_error,
     cli_env,
     dead_url,
-    execmetrics_bin,
     load_small_dataset,
+    run_cli,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def run_cli(
-    *args: str,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [execmetrics_bin(), *args],
-        env=dict(env) if env is not None else cli_env(),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int | None = None) -> str:
-    """Exactly one line on stderr, ``execmetrics: error: …``, non-zero exit, no traceback."""
-    assert proc.returncode != 0, proc
-    if code is not None:
-        assert proc.returncode == code, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("execmetrics: error: "), lines[0]
-    return lines[0]
 
 
 def write(path: Path, text: str) -> Path:

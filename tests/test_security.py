@@ -33,8 +33,8 @@ from exporter.landing import http_link
 from exporter.migrate import migrate
 from exporter.store import Store
 from exporter.webconfig import load_web_config
+from tests.cli_support import assert_one_line_error, cli_env, load_small_dataset, run_cli
 from tests.processes import Serve, eventually, serve_process, write_config
-from tests.test_cli import assert_one_line_error, cli_env, load_small_dataset, run_cli
 
 PASSWORD = "correct horse battery staple"
 
