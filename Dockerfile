@@ -30,4 +30,8 @@ EXPOSE 9560
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9560/-/healthy', timeout=4)"]
 ENTRYPOINT ["execmetrics"]
+# 0.0.0.0 is the container's own network namespace: the exporter is reachable from the
+# other containers of its network and from the host only through a published port
+# (docker-compose.yml publishes 127.0.0.1:9560). serve logs a warning saying so. To
+# expose it further, give it TLS and basic auth: serve --web-config FILE.
 CMD ["serve", "--listen", "0.0.0.0:9560"]

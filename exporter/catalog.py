@@ -516,6 +516,22 @@ HEALTH: tuple[MetricDef, ...] = (
         "(build, email, webhook, snapshot); each is logged and retried with backoff.",
         kind="counter",
     ),
+    _m(
+        "refresh_skipped_total",
+        (),
+        COUNT,
+        HEALTH_GROUP,
+        "Refresh ticks skipped since the exporter started because another replica held "
+        "the refresh lease (neither a success nor a failure).",
+        kind="counter",
+    ),
+    _m(
+        "refresh_interval_seconds",
+        (),
+        SECONDS,
+        HEALTH_GROUP,
+        "Configured interval between two materialized-view refreshes (shared by replicas).",
+    ),
 )
 
 ALL: tuple[MetricDef, ...] = CONTRACT + BREAKDOWNS + GROWTH + TARGET_METRICS + HEALTH

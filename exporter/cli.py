@@ -142,8 +142,15 @@ def collect(obj: Context, at_text: str | None) -> None:
 
 @cli.command()
 @click.option("--listen", metavar="HOST:PORT", help="Override http.listen_address and port.")
+@click.option(
+    "--web-config",
+    "web_config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="EXECMETRICS_WEB_CONFIG",
+    help="TLS and basic auth, in the Prometheus exporter-toolkit web-config format.",
+)
 @click.pass_obj
-def serve(obj: Context, listen: str | None) -> None:
+def serve(obj: Context, listen: str | None, web_config: Path | None) -> None:
     """Run the scheduler and the HTTP server (/metrics, /, /-/healthy, /-/ready)."""
     from exporter.http import parse_listen
     from exporter.service import serve as run
@@ -151,7 +158,7 @@ def serve(obj: Context, listen: str | None) -> None:
     address = parse_listen(listen) if listen else None
     if logging.getLogger().level > logging.INFO:
         logging.getLogger("execmetrics").setLevel(logging.INFO)
-    run(obj.url, obj.config, address)
+    run(obj.url, obj.config, address, web_config)
 
 
 @cli.command()

@@ -81,7 +81,11 @@ def _health_families(state: State, config: Config) -> Iterator[Metric]:
     if refresh.last_success is not None:
         r_success.add_metric([], refresh.last_success.timestamp())
     r_failures.add_metric([], float(refresh.failures))
-    yield from (r_duration, r_success, r_failures)
+    r_skipped = _health_family("refresh_skipped_total")
+    r_skipped.add_metric([], float(refresh.skipped))
+    r_interval = _health_family("refresh_interval_seconds")
+    r_interval.add_metric([], config.refresh.interval_seconds)
+    yield from (r_duration, r_success, r_failures, r_skipped, r_interval)
     yield from _report_families(state, config)
 
 

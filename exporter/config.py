@@ -200,6 +200,20 @@ class HttpConfig(_Model):
     grafana_url: str | None = Field(
         default=None, description="linked from the landing page when set"
     )
+    # A request's headers must arrive within this many seconds of connecting (or of
+    # the previous response); slower clients are closed.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Keep-alive: an idle connection is closed after this many seconds.
+    idle_timeout_seconds: int = Field(default=120, ge=1, le=3600)
+    # Open connections beyond this are closed at once.
+    max_connections: int = Field(default=4096, ge=16, le=65536)
+
+    @field_validator("grafana_url")
+    @classmethod
+    def _http_link(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
 
 class GrafanaConfig(_Model):

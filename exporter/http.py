@@ -6,12 +6,16 @@ scraper accepts it); / renders the landing page from the same state.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -22,6 +26,52 @@ from exporter.errors import ConfigError
 from exporter.exposition import CONTENT_TYPE, ExpositionCache
 from exporter.landing import render_landing
 from exporter.store import Store
+from exporter.webconfig import WebConfig
+
+# The landing page loads nothing from anywhere: its only style is inline, it has no
+# script, and no other site may frame it.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+class BasicAuth(BaseHTTPMiddleware):
+    """Every path but the health probes needs a user of the web config's basic_auth_users."""
+
+    OPEN = frozenset({"/-/healthy", "/-/ready"})
+
+    def __init__(self, app: object, web: WebConfig) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self._web = web
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path not in self.OPEN:
+            given = _credentials(request.headers.get("authorization", ""))
+            if given is None or not self._web.check_password(*given):
+                return PlainTextResponse(
+                    "Unauthorized\n",
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Basic realm="execmetrics", charset="UTF-8"'},
+                )
+        return await call_next(request)
 
 
 def _quality(params: list[str]) -> float:
@@ -89,6 +139,7 @@ def create_app(
     config: Config,
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    web: WebConfig | None = None,
 ) -> Starlette:
     exposition = ExpositionCache(store, config)
     landing = LandingCache(store, config)
@@ -104,7 +155,7 @@ def create_app(
         return Response(rendered.body, media_type=CONTENT_TYPE, headers={"Vary": "Accept-Encoding"})
 
     async def index(request: Request) -> Response:
-        return HTMLResponse(landing.get())
+        return HTMLResponse(landing.get(), headers=SECURITY_HEADERS)
 
     async def healthy(request: Request) -> Response:
         return PlainTextResponse("Healthy\n")
@@ -113,6 +164,10 @@ def create_app(
         state = store.current
         if state.ready:
             return PlainTextResponse("Ready\n")
+        if state.waiting is not None:
+            return PlainTextResponse(
+                f"Not ready: waiting for the database: {state.waiting}\n", status_code=503
+            )
         waiting = sorted(n for n, g in state.groups.items() if g.good is None)
         return PlainTextResponse(
             f"Not ready: waiting for the first success of {', '.join(waiting)}\n",
@@ -140,6 +195,9 @@ def create_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=(
+            [Middleware(BasicAuth, web=web)] if web is not None and web.basic_auth_users else []
+        ),
     )
 
 

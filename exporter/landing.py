@@ -28,6 +28,14 @@ _env = Environment(
 )
 
 
+def http_link(url: str | None) -> str | None:
+    """The URL when it is an http(s) link, else None: no other scheme becomes an href."""
+    if url is None:
+        return None
+    scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
+    return url if scheme in ("http", "https") else None
+
+
 @dataclass(frozen=True)
 class Card:
     key: str
@@ -147,7 +155,7 @@ def render_landing(state: State, config: Config, now: datetime | None = None) ->
         refresh_interval=config.refresh.interval_seconds,
         refresh_failures=state.refresh.failures,
         refresh_error=state.refresh.last_run.error if state.refresh.last_run else None,
-        grafana_url=config.http.grafana_url,
+        grafana_url=http_link(config.http.grafana_url),
         timezone=config.reporting.timezone,
         reports=_reports(config),
     )

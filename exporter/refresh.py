@@ -1,45 +1,76 @@
-"""Refresh the exporter's materialized views, CONCURRENTLY so readers never block."""
+"""Refresh the exporter's materialized views, CONCURRENTLY so readers never block.
+
+Replicas share one refresh schedule through a lease row in the exporter's schema
+(``refresh_lease``, created by ``migrate``): at every tick a replica claims the lease
+when nobody claimed it within 90 % of the refresh interval, and only the claimant
+refreshes. The others report the tick as skipped, which is neither a success nor a
+failure. A leader that stops for any reason (crash, SIGSTOP, lost network) holds
+nothing: its claim ages, and the next replica to tick after one interval takes over.
+
+Both steps call SECURITY DEFINER functions of the exporter's schema, so a read-only
+computing role (``execmetrics_compute``) refreshes views it does not own; each runs in
+its own autocommit statement (a frozen process leaves no transaction open).
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from datetime import UTC, datetime
 
 import psycopg
-from psycopg import sql
 
 from exporter.config import Config
 from exporter.db import Database, describe
+from exporter.sqlfiles import read_sql
 from exporter.store import RunRecord
 
-_LIST = """
-SELECT c.relname
-FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-WHERE n.nspname = %s AND c.relkind = 'm'
-ORDER BY c.oid
-"""
+# A claim older than this share of the interval may be taken over: the slack absorbs
+# the jitter between one replica's ticks, so its own next tick still finds it free.
+LEASE_SHARE = 0.9
 
-# Two replicas may run this job; only the holder of this lock refreshes, the other skips.
-_REFRESH_LOCK = 0x65786D72  # "exmr"
+# Who holds the lease: readable in the table, unique per process.
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def refresh_views(db: Database, config: Config) -> RunRecord:
-    """REFRESH MATERIALIZED VIEW CONCURRENTLY for each view of the exporter's schema."""
+def _write(conn: psycopg.Connection, query: str, params: dict[str, object]) -> bool:
+    """One autocommit statement allowed to write (the role's default may be read-only).
+
+    A single statement, never an open transaction: a process frozen between two
+    round trips (SIGSTOP) leaves no transaction open and no lease row locked, so the
+    other replicas can still claim the lease.
+    """
+    conn.execute("SET default_transaction_read_only = off")
+    try:
+        row = conn.execute(query, params).fetchone()
+    finally:
+        conn.execute("RESET default_transaction_read_only")
+    return bool(row and row[0])
+
+
+def claim(conn: psycopg.Connection, interval_seconds: float, holder: str = HOLDER) -> bool:
+    """Take the refresh lease if it is free; True when this process got it."""
+    return _write(
+        conn,
+        read_sql("refresh/claim.sql"),
+        {"holder": holder, "min_gap_seconds": interval_seconds * LEASE_SHARE},
+    )
+
+
+def refresh_views(db: Database, config: Config, holder: str = HOLDER) -> RunRecord:
+    """REFRESH MATERIALIZED VIEW CONCURRENTLY for each view, when this replica leads."""
     clock = time.perf_counter()
     error: str | None = None
+    skipped = False
     try:
         with db.connection() as conn:
-            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (_REFRESH_LOCK,)).fetchone()
-            if got and got[0]:
-                try:
-                    for (name,) in conn.execute(_LIST, (config.exporter_schema,)).fetchall():
-                        conn.execute(
-                            sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY {}.{}").format(
-                                sql.Identifier(config.exporter_schema), sql.Identifier(name)
-                            )
-                        )
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (_REFRESH_LOCK,))
+            if claim(conn, config.refresh.interval_seconds, holder):
+                # False: another replica took the lease over in between.
+                skipped = not _write(conn, read_sql("refresh/views.sql"), {"holder": holder})
+            else:
+                skipped = True
     except psycopg.Error as exc:
         error = describe(exc)
     except Exception as exc:  # reported, never fatal to the scheduler
@@ -48,4 +79,5 @@ def refresh_views(db: Database, config: Config) -> RunRecord:
         finished_at=datetime.now(UTC),
         duration_seconds=time.perf_counter() - clock,
         error=error,
+        skipped=skipped,
     )

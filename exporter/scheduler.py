@@ -57,6 +57,8 @@ class MetricScheduler:
         self.store.publish_refresh(record)
         if record.error:
             log.warning("refresh failed after %.2fs: %s", record.duration_seconds, record.error)
+        elif record.skipped:
+            log.info("refresh skipped: another replica holds the refresh lease")
         else:
             log.info("materialized views refreshed in %.3fs", record.duration_seconds)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
+import uvicorn
 
 from exporter.config import Config
-from exporter.db import CONCURRENT_JOBS, Database, connect, describe
-from exporter.engine import Engine, evaluate
+from exporter.db import connect, describe
+from exporter.engine import evaluate
 from exporter.errors import DatabaseError
 from exporter.exposition import render
 from exporter.groups import GROUPS
@@ -50,48 +52,84 @@ def collect(url: str, config: Config, at: datetime | None) -> Collected:
     return Collected(render(store.current, config), evaluation.errors)
 
 
-def serve(url: str, config: Config, listen: tuple[str, int] | None = None) -> None:
-    """Run the scheduler and the HTTP server until interrupted."""
-    import uvicorn
+def serve(
+    url: str,
+    config: Config,
+    listen: tuple[str, int] | None = None,
+    web_config: Path | None = None,
+) -> None:
+    """Run the scheduler and the HTTP server until SIGTERM or SIGINT (then return).
 
+    When the database is unreachable at start the server still listens (healthy, not
+    ready) and the backend retries; every other start-up problem raises at once.
+    """
+    from exporter.backend import Backend
     from exporter.http import create_app
-    from exporter.scheduler import MetricScheduler
+    from exporter.webconfig import load_web_config
+    from exporter.webserver import Server, fit_open_files, guarded_protocol
 
+    web = load_web_config(web_config) if web_config is not None else None
     host, port = listen or (config.http.listen_address, config.http.port)
     sock = listen_socket(host, port)
-    ensure_schema(url, config)
-    db = Database(url, config, max_size=max(config.database.pool_max_size, CONCURRENT_JOBS))
-    db.open()
     store = Store(tuple(g.name for g in GROUPS))
-    scheduler = MetricScheduler(Engine(db, config), db, store, config)
     reports = None
     if config.reports.enabled:
         from exporter.report.jobs import ReportJobs
 
         reports = ReportJobs(url, config, store)
+    backend = Backend(url, config, store, prepare=lambda: ensure_schema(url, config))
+    if reports is not None:
+        backend.on_started = lambda scheduler: reports.schedule(scheduler.scheduler)
+    try:
+        backend.connect()
+    except DatabaseError as exc:
+        store.publish_waiting(str(exc))
+        log.warning("%s; serving /-/healthy and retrying", exc)
+    except BaseException:
+        sock.close()
+        raise
+    scheme = "https" if web is not None and web.tls_server_config is not None else "http"
 
     def started() -> None:
-        scheduler.start()
-        if reports is not None:
-            reports.schedule(scheduler.scheduler)
+        backend.start()
         shown = f"[{host}]" if ":" in host else host
-        log.info("serving on http://%s:%d/ (metrics at /metrics)", shown, port)
+        log.info("serving on %s://%s:%d/ (metrics at /metrics)", scheme, shown, port)
+        if host in ("0.0.0.0", "::"):
+            log.warning(
+                "listening on every interface (%s): meant for a container's own network,"
+                " published on 127.0.0.1 by the host; elsewhere use 127.0.0.1 or --web-config",
+                shown,
+            )
 
     def stopping() -> None:
         if reports is not None:
             reports.stop()
-        scheduler.stop()
-        db.close()
+        backend.stop()
 
-    app = create_app(store, config, on_startup=started, on_shutdown=stopping)
-    server = uvicorn.Server(
+    app = create_app(store, config, on_startup=started, on_shutdown=stopping, web=web)
+    max_connections = fit_open_files(config.http.max_connections)
+    tls: dict[str, object] = {}
+    if web is not None and web.tls_server_config is not None:
+        tls = web.tls_server_config.uvicorn_options()
+    server = Server(
         uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            http=guarded_protocol(config.http.header_timeout_seconds, max_connections),
+            timeout_keep_alive=config.http.idle_timeout_seconds,
+            server_header=False,
+            **tls,  # type: ignore[arg-type]
         )
     )
+    backend.on_fatal = lambda exc: setattr(server, "should_exit", True)
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
-        if scheduler.scheduler.running:
-            stopping()
+        backend.stop()
+    if backend.fatal is not None:
+        raise backend.fatal

@@ -23,6 +23,7 @@ class RunRecord:
     finished_at: datetime
     duration_seconds: float
     error: str | None
+    skipped: bool = False  # another replica holds the refresh lease: not a success
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class RefreshState:
     last_run: RunRecord | None = None
     last_success: datetime | None = None
     failures: int = 0
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class State:
     groups: Mapping[str, GroupState]
     refresh: RefreshState = field(default_factory=RefreshState)
     reports: ReportsState = field(default_factory=ReportsState)
+    # Why the jobs are not running yet (the database is unreachable at start), or None.
+    waiting: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -102,10 +106,12 @@ class Store:
     def publish_refresh(self, record: RunRecord) -> State:
         with self._lock:
             old = self._state.refresh
+            succeeded = record.error is None and not record.skipped
             new = RefreshState(
                 last_run=record,
-                last_success=record.finished_at if record.error is None else old.last_success,
+                last_success=record.finished_at if succeeded else old.last_success,
                 failures=old.failures + (0 if record.error is None else 1),
+                skipped=old.skipped + (1 if record.skipped else 0),
             )
             self._state = replace(self._state, generation=self._state.generation + 1, refresh=new)
             self._changed.notify_all()
@@ -125,6 +131,15 @@ class Store:
                 last[built[0]] = built[1]
             new = ReportsState(MappingProxyType(failures), MappingProxyType(last))
             self._state = replace(self._state, generation=self._state.generation + 1, reports=new)
+            self._changed.notify_all()
+            return self._state
+
+    def publish_waiting(self, reason: str | None) -> State:
+        """Record why the jobs cannot start yet (None once they run)."""
+        with self._lock:
+            self._state = replace(
+                self._state, generation=self._state.generation + 1, waiting=reason
+            )
             self._changed.notify_all()
             return self._state
 

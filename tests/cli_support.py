@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,6 +57,35 @@ def cli_env(database_url: str | None = None, **extra: str) -> dict[str, str]:
     env["EXECMETRICS_DATABASE_URL"] = database_url or dead_url()
     env.update(extra)
     return env
+
+
+def run_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [execmetrics_bin(), *args],
+        env=dict(env) if env is not None else cli_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int | None = None) -> str:
+    """Exactly one line on stderr, ``execmetrics: error: …``, non-zero exit, no traceback."""
+    assert proc.returncode != 0, proc
+    if code is not None:
+        assert proc.returncode == code, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("execmetrics: error: "), lines[0]
+    return lines[0]
 
 
 def load_small_dataset(url: str, t: datetime = T) -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import socket
 import struct
-import subprocess
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -24,46 +23,17 @@ from tests.cli_support import (
     EXPECTED_MRR_M1,
     SECRET,
     T,
+    assert_one_line_error,
     cli_env,
     dead_url,
-    execmetrics_bin,
-    free_port,
     load_small_dataset,
+    run_cli,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def run_cli(
-    *args: str,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    timeout: float = 60,
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [execmetrics_bin(), *args],
-        env=dict(env) if env is not None else cli_env(),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int | None = None) -> str:
-    """Exactly one line on stderr, ``execmetrics: error: …``, non-zero exit, no traceback."""
-    assert proc.returncode != 0, proc
-    if code is not None:
-        assert proc.returncode == code, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("execmetrics: error: "), lines[0]
-    return lines[0]
 
 
 def write(path: Path, text: str) -> Path:
@@ -197,10 +167,12 @@ def test_bad_arguments(args: tuple[str, ...], needle: str) -> None:
     assert needle in line
 
 
-@pytest.mark.parametrize("command", ["migrate", "collect", "serve"])
+# serve does not exit on a database that is down: it waits and retries
+# (tests/test_faults.py).
+@pytest.mark.parametrize("command", ["migrate", "collect"])
 def test_database_down(command: str) -> None:
     url = dead_url()
-    args = [command] + (["--listen", f"127.0.0.1:{free_port()}"] if command == "serve" else [])
+    args = [command]
     line = assert_one_line_error(run_cli(*args, env=cli_env(url)), 3)
     assert line.startswith("execmetrics: error: database unreachable: ")
     assert "Connection refused" in line
@@ -272,10 +244,10 @@ def test_migrate_twice_is_idempotent(db_url: str) -> None:
 
     second = run_cli("migrate", env=env)
     assert second.returncode == 0, second.stderr
-    assert second.stdout.strip() == "migrate: schema version 1; view layer current"
+    assert second.stdout.strip() == "migrate: schema version 10; view layer current"
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT version, name FROM execmetrics.schema_migrations").fetchall()
-    assert rows == [(1, "settings")]
+    assert rows == [(1, "settings"), (10, "refresh_lease")]
 
 
 def test_collect_on_a_freshly_loaded_database(db_url: str) -> None:
@@ -324,7 +296,7 @@ def test_collect_migrates_by_itself_when_only_the_source_tables_exist(db_url: st
     assert values[("execmetrics_mrr", (("currency", "GBP"),))] == pytest.approx(EXPECTED_MRR)
     with psycopg.connect(db_url) as conn:
         version = conn.execute("SELECT max(version) FROM execmetrics.schema_migrations").fetchone()
-    assert version == (1,)
+    assert version == (10,)
 
 
 def test_collect_with_the_shipped_example_config(db_url: str) -> None:

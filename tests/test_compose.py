@@ -31,6 +31,7 @@ REQUIRED_ENV = {
     "POSTGRES_PASSWORD": "test-postgres-password",
     "GRAFANA_ADMIN_PASSWORD": "test-grafana-admin-password",
     "GRAFANA_READER_PASSWORD": "test-grafana-reader-password",
+    "EXECMETRICS_COMPUTE_PASSWORD": "test-compute-password",
     "ONCALL_WEBHOOK_URL": "https://hooks.example.com/oncall",
     "TEAM_WEBHOOK_URL": "https://hooks.example.com/team",
 }
@@ -40,6 +41,7 @@ COMPOSE_VARIABLES = {
     *REQUIRED_ENV,
     "GRAFANA_ADMIN_USER",
     "EXECMETRICS_DATABASE_URL",
+    "EXECMETRICS_COMPUTE_DATABASE_URL",
     "EXECMETRICS_SEED_DEMO",
     "POSTGRES_PORT",
     "PROMETHEUS_RETENTION",
@@ -236,7 +238,8 @@ def test_exporter_and_migrate_share_the_built_image() -> None:
         assert service["image"] == "execmetrics:local", name
         assert Path(service["build"]["context"]) == ROOT, name
         assert service["environment"]["EXECMETRICS_DATABASE_URL"].startswith("postgresql://")
-        assert service["environment"]["PGPASSWORD"] == REQUIRED_ENV["POSTGRES_PASSWORD"]
+        password = "EXECMETRICS_COMPUTE_PASSWORD" if name == "exporter" else "POSTGRES_PASSWORD"
+        assert service["environment"]["PGPASSWORD"] == REQUIRED_ENV[password]
     assert services["exporter"]["command"] == ["serve", "--listen", "0.0.0.0:9560"]
     script = services["migrate"]["command"][0]
     assert "execmetrics migrate" in script
@@ -257,6 +260,7 @@ def test_migrate_script_on_a_real_database(db_url: str) -> None:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "EXECMETRICS_DATABASE_URL": db_url,
         "GRAFANA_READER_PASSWORD": password,
+        "EXECMETRICS_COMPUTE_PASSWORD": "compute pass'word",
     }
 
     def run(seed: str) -> str:
@@ -282,6 +286,12 @@ def test_migrate_script_on_a_real_database(db_url: str) -> None:
         ).fetchone()
     assert can_login is True
     assert secret and password not in secret, "a password is set, and stored hashed"
+    with psycopg.connect(db_url) as conn:
+        compute = conn.execute(
+            "SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = 'execmetrics_compute'"
+        ).fetchone()
+    assert compute == (True, False)
+
 
     run("true")
     seeded = suppliers()
@@ -404,3 +414,11 @@ def test_dockerignore_keeps_what_the_build_copies() -> None:
     assert copied <= allowed, f"excluded by .dockerignore: {copied - allowed}"
     for path in copied:
         assert (ROOT / path).exists(), path
+
+
+def test_the_exporter_runs_as_the_compute_role_not_the_superuser() -> None:
+    services = _services()
+    url = services["exporter"]["environment"]["EXECMETRICS_DATABASE_URL"]
+    assert url.startswith("postgresql://execmetrics_compute@")
+    superuser = services["postgres"]["environment"]["POSTGRES_USER"]
+    assert f"//{superuser}@" not in url

@@ -25,13 +25,13 @@ def test_versions_are_recorded_and_a_second_run_changes_nothing(db_url: str) -> 
     config = parse_config({})
     first = migrate(db_url, config)
     assert first.created_reference_tables and first.rebuilt_views
-    assert first.applied == ["V001__settings.sql"]
+    assert first.applied == ["V001__settings.sql", "V010__refresh_lease.sql"]
     second = migrate(db_url, config)
     assert not second.created_reference_tables
     assert second.applied == [] and not second.rebuilt_views
-    assert second.version == first.version == 1
+    assert second.version == first.version == 10
     versions = _rows(db_url, "SELECT version, name FROM execmetrics.schema_migrations")
-    assert versions == [(1, "settings")]
+    assert versions == [(1, "settings"), (10, "refresh_lease")]
 
 
 def test_new_settings_rebuild_the_view_layer(db_url: str) -> None:

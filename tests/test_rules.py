@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from exporter import catalog
-from exporter.vocabulary import GroupName
+from exporter.vocabulary import TARGETS, GroupName
 from tests.conftest import require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,8 +186,18 @@ def test_viral_alert_pages_oncall() -> None:
     (viral,) = [a for a in _alerts() if a["alert"] == "ViralCoefficientBelowTarget"]
     assert viral["labels"]["severity"] == "critical"
     assert viral["labels"]["team"] == "oncall"
-    assert viral["expr"].strip() == "execmetrics_viral_coefficient < 1"
+    expr = " ".join(viral["expr"].split())
+    assert expr.startswith("execmetrics_viral_coefficient < 1 and on (job, instance)")
+    # Only on fresh data: the viral group's last success within three intervals.
+    assert 'execmetrics_group_last_success_timestamp_seconds{group="viral"}' in expr
+    assert f"< on (job, instance, group) {TARGETS.stale_after_intervals} *" in expr
     assert "for" in viral
+
+
+def test_viral_staleness_pages_oncall_too() -> None:
+    (stale,) = [a for a in _alerts() if a["alert"] == "ViralCoefficientStale"]
+    assert stale["labels"] == {"severity": "critical", "team": "oncall"}
+    assert f"{TARGETS.stale_after_intervals} * execmetrics_group_interval_seconds" in stale["expr"]
 
 
 def test_record_names_follow_level_metric_operation() -> None:

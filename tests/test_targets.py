@@ -31,8 +31,13 @@ def rules() -> dict[str, dict[str, Any]]:
 
 
 def comparison(name: str) -> Any:
+    """The rule's threshold comparison: the left side of a freshness guard (``and``) or
+    of an absent-series arm (``or``) when the rule has one."""
     expr = promql_parser.parse(rules()[name]["expr"])
     assert isinstance(expr, promql_parser.BinaryExpr), (name, expr)
+    while str(expr.op) in ("and", "or"):
+        expr = expr.lhs
+        assert isinstance(expr, promql_parser.BinaryExpr), (name, expr)
     return expr
 
 

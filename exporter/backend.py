@@ -1,0 +1,116 @@
+"""The serving process's link to the database: connect, retrying while it is down.
+
+``serve`` listens before the database answers: ``/-/healthy`` is 200 at once and
+``/-/ready`` is 503 naming the wait. The backend retries with a capped exponential
+backoff (1 s, 2 s, 4 s … 30 s), logging one line per attempt, and starts the jobs
+the first time the schema check and the connection pool succeed. A problem that a
+retry cannot fix (the schema is missing or behind) stops the server with its code.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from exporter.config import Config
+from exporter.db import CONCURRENT_JOBS, Database
+from exporter.engine import Engine
+from exporter.errors import DatabaseError, ExecMetricsError
+from exporter.scheduler import MetricScheduler
+from exporter.store import Store
+
+log = logging.getLogger("execmetrics")
+
+FIRST_DELAY_SECONDS = 1.0
+MAX_DELAY_SECONDS = 30.0
+
+
+def backoff(attempt: int) -> float:
+    """The wait after failed attempt number ``attempt`` (1-based): doubling, capped."""
+    return min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** max(0, attempt - 1))
+
+
+class Backend:
+    def __init__(
+        self,
+        url: str,
+        config: Config,
+        store: Store,
+        prepare: Callable[[], object],
+    ) -> None:
+        self._url = url
+        self._config = config
+        self._store = store
+        self._prepare = prepare  # the schema check: raises ExecMetricsError
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.db: Database | None = None
+        self.scheduler: MetricScheduler | None = None
+        self.fatal: ExecMetricsError | None = None
+        self.on_fatal: Callable[[ExecMetricsError], None] | None = None
+        # Called once the metric jobs run, with their scheduler (e.g. to add report jobs).
+        self.on_started: Callable[[MetricScheduler], None] | None = None
+
+    def connect(self) -> None:
+        """One attempt: schema check, pool, scheduler (not yet started)."""
+        self._prepare()
+        db = Database(
+            self._url,
+            self._config,
+            max_size=max(self._config.database.pool_max_size, CONCURRENT_JOBS),
+        )
+        db.open()
+        self.db = db
+        self.scheduler = MetricScheduler(Engine(db, self._config), db, self._store, self._config)
+
+    def start(self) -> None:
+        """Start the jobs now when connected, else keep retrying in the background."""
+        if self.scheduler is not None:
+            self._start_jobs()
+            return
+        self._thread = threading.Thread(target=self._retry, name="execmetrics-connect", daemon=True)
+        self._thread.start()
+
+    def _start_jobs(self) -> None:
+        with self._lock:
+            if self._stopping.is_set() or self.scheduler is None:
+                return
+            self._store.publish_waiting(None)
+            self.scheduler.start()
+            if self.on_started is not None:
+                self.on_started(self.scheduler)
+
+    def _retry(self) -> None:
+        attempt = 1
+        while not self._stopping.wait(backoff(attempt)):
+            attempt += 1
+            try:
+                self.connect()
+            except DatabaseError as exc:
+                self._store.publish_waiting(str(exc))
+                log.warning(
+                    "database attempt %d failed: %s; next in %gs", attempt, exc, backoff(attempt)
+                )
+                continue
+            except ExecMetricsError as exc:
+                self.fatal = exc
+                log.error("%s", exc)
+                if self.on_fatal is not None:
+                    self.on_fatal(exc)
+                return
+            log.info("database reachable after %d attempts: starting the jobs", attempt)
+            self._start_jobs()
+            return
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            if self.scheduler is not None:
+                self.scheduler.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.db is not None:
+            self.db.close()
+            self.db = None
