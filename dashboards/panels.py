@@ -178,6 +178,11 @@ def default_cohort_table(p: CohortTable) -> table.Panel:
             .format(prometheus_models.PromQueryFormat.TABLE)
             .instant()
         )
+    # The row names stay plain text: only the values are coloured.
+    panel = panel.with_override(
+        by_names(p.label),
+        [models.DynamicConfigValue(id_val="custom.cellOptions", value={"type": "auto"})],
+    )
     panel = panel.with_transformation(
         models.DataTransformerConfig(
             id_val="organize",
