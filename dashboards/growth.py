@@ -136,7 +136,9 @@ def growth_cards(opts: BuildOptions, links: tuple[Area, ...] = ()) -> list[Stat]
             unit(USER_QUICK_RATIO),
             CARD,
             links,
-            targets=(Target(rule(USER_QUICK_RATIO), "{{user_type}}"),),
+            targets=tuple(
+                Target(rule(USER_QUICK_RATIO, user_type=side), f"{side}s") for side in UserType
+            ),
             thresholds=AT_LEAST_ONE,
             color_mode="value",
             decimals=2,
