@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
-from dashboards import engagement, overview, revenue, users, viral
+from dashboards import engagement, growth, overview, revenue, users, viral
 from dashboards.layout import Board, build_board
 from dashboards.options import BuildOptions
 
@@ -17,6 +17,7 @@ BOARD_MODULES: tuple[Callable[[BuildOptions], Board], ...] = (
     users.board,
     viral.board,
     engagement.board,
+    growth.board,
 )
 
 

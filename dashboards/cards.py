@@ -451,6 +451,8 @@ QUALITY_PREFIXES: dict[GroupName, tuple[str, ...]] = {
     GroupName.USERS: ("session_user_", "timestamp_"),
     GroupName.VIRAL: ("invitation_", "timestamp_"),
     GroupName.ENGAGEMENT: ("session_",),
+    # Growth reads the sources of every other area; their boards list the checks.
+    GroupName.GROWTH: (),
 }
 QUALITY_BY_AREA: dict[GroupName, tuple[str, ...]] = {
     area: tuple(sorted(c for c in catalog.QUALITY_CHECKS if c.startswith(prefixes)))

@@ -11,7 +11,7 @@ from grafana_foundation_sdk.models import dashboard as models
 from dashboards.datasources import postgres_variable, prometheus_variable
 from dashboards.links import TAG, other_boards_link
 from dashboards.panels import build_panel
-from dashboards.specs import GRID_WIDTH, Bars, Item, Row, SqlTable, Stat, Trend
+from dashboards.specs import GRID_WIDTH, Bars, CohortTable, Item, Row, SqlTable, Stat, Trend
 from dashboards.variables import LabelVariable
 
 
@@ -26,7 +26,7 @@ class Board:
     variables: tuple[LabelVariable, ...] = ()
     tags: tuple[str, ...] = ()
 
-    def panels(self) -> list[Stat | Trend | Bars | SqlTable]:
+    def panels(self) -> list[Stat | Trend | Bars | CohortTable | SqlTable]:
         return [i for i in self.items if not isinstance(i, Row)]
 
     @property

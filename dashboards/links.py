@@ -33,6 +33,7 @@ AREAS: dict[GroupName, Area] = {
         Area(GroupName.USERS, "Users"),
         Area(GroupName.VIRAL, "Viral loop"),
         Area(GroupName.ENGAGEMENT, "Engagement"),
+        Area(GroupName.GROWTH, "Growth"),
     )
 }
 

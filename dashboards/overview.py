@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dashboards import cards as c
+from dashboards.growth import growth_cards
 from dashboards.layout import Board
 from dashboards.links import AREAS, OVERVIEW_UID
 from dashboards.options import BuildOptions
@@ -12,15 +13,21 @@ from exporter.vocabulary import GroupName
 
 
 def board(opts: BuildOptions) -> Board:
-    revenue, users, viral, engagement = (
+    revenue, users, viral, engagement, growth = (
         (AREAS[g],)
-        for g in (GroupName.REVENUE, GroupName.USERS, GroupName.VIRAL, GroupName.ENGAGEMENT)
+        for g in (
+            GroupName.REVENUE,
+            GroupName.USERS,
+            GroupName.VIRAL,
+            GroupName.ENGAGEMENT,
+            GroupName.GROWTH,
+        )
     )
     return Board(
         uid=OVERVIEW_UID,
         title="Executive overview",
         description=(
-            "Revenue, users, the viral loop and engagement of the wedding platform at a "
+            "Revenue, users, the viral loop, engagement and growth of the wedding platform at a "
             "glance. Click any value to open its area's detail board with the same time "
             "range and variables."
         ),
@@ -33,6 +40,8 @@ def board(opts: BuildOptions) -> Board:
             *c.viral_cards(opts, viral),
             Row("Engagement"),
             *c.engagement_cards(opts, engagement),
+            Row("Growth"),
+            *growth_cards(opts, growth),
             Row("Trends"),
             c.mrr_movements_trend(opts, revenue),
             c.mrr_by_plan(opts, revenue),

@@ -11,10 +11,11 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as models
+from grafana_foundation_sdk.models import prometheus as prometheus_models
 
 from dashboards.datasources import PG, PROM
 from dashboards.links import drill_down_link
-from dashboards.specs import Bars, Panel, SqlTable, Stat, Target, Trend
+from dashboards.specs import Bars, CohortTable, Panel, SqlTable, Stat, Target, Trend
 from dashboards.sql_target import Format, SqlQueryBuilder
 from dashboards.thresholds import GREEN, NEUTRAL, by_names, fixed_color
 
@@ -100,7 +101,9 @@ def _lines(panel: timeseries.Panel, fill: int) -> timeseries.Panel:
 def default_timeseries(p: Trend) -> timeseries.Panel:
     panel = (
         _lines(header(timeseries.Panel(), p, PROM), p.fill)
-        .draw_style(common_models.GraphDrawStyle.LINE)
+        .draw_style(
+            common_models.GraphDrawStyle.BARS if p.bars else common_models.GraphDrawStyle.LINE
+        )
         .span_nulls(True)
         .legend(
             common.VizLegendOptions()
@@ -148,6 +151,53 @@ def default_bars(p: Bars) -> bargauge.Panel:
     return _queries(panel, ordered, instant=True, decimals=p.decimals)
 
 
+def default_cohort_table(p: CohortTable) -> table.Panel:
+    """One row per value of ``p.label`` (an instant query in table format), the value's
+    cell coloured by the thresholds; the time column and the other labels are hidden."""
+    panel = (
+        header(table.Panel(), p, PROM)
+        .thresholds(_thresholds(p.thresholds))
+        .color_scheme(dash.FieldColor().mode(models.FieldColorModeId.THRESHOLDS))
+        .cell_options(
+            common_models.TableColoredBackgroundCellOptions(
+                mode=common_models.TableCellBackgroundDisplayMode.BASIC
+            )
+        )
+        .show_header(True)
+        .cell_height(common_models.TableCellHeight.SM)
+        .footer(common.TableFooterOptions().show(False).reducer(["sum"]).count_rows(False))
+        .sort_by([common.TableSortByFieldState().display_name(p.label).desc(False)])
+    )
+    for i, t in enumerate(p.targets):
+        panel = panel.with_target(
+            prometheus.Dataquery()
+            .ref_id(_ref_id(i))
+            .datasource(PROM)
+            .expr(t.expr)
+            .legend_format(t.legend)
+            .format(prometheus_models.PromQueryFormat.TABLE)
+            .instant()
+        )
+    # The row names stay plain text: only the values are coloured.
+    panel = panel.with_override(
+        by_names(p.label),
+        [models.DynamicConfigValue(id_val="custom.cellOptions", value={"type": "auto"})],
+    )
+    panel = panel.with_transformation(
+        models.DataTransformerConfig(
+            id_val="organize",
+            options={
+                "includeByName": {p.label: True, "Value": True},
+                "indexByName": {p.label: 0, "Value": 1},
+                "renameByName": {"Value": p.title},
+            },
+        )
+    )
+    if p.decimals is not None:
+        panel = panel.decimals(p.decimals)
+    return panel
+
+
 def default_sql(p: SqlTable) -> timeseries.Panel | table.Panel:
     fmt: Format = "time_series" if p.time_series else "table"
     target = SqlQueryBuilder("A", p.sql, fmt)
@@ -168,7 +218,9 @@ def default_sql(p: SqlTable) -> timeseries.Panel | table.Panel:
     )
 
 
-def build_panel(item: Stat | Trend | Bars | SqlTable) -> cogbuilder.Builder[models.Panel]:
+def build_panel(
+    item: Stat | Trend | Bars | CohortTable | SqlTable,
+) -> cogbuilder.Builder[models.Panel]:
     panel: stat.Panel | timeseries.Panel | bargauge.Panel | table.Panel
     if isinstance(item, Stat):
         panel = default_stat(item)
@@ -176,6 +228,8 @@ def build_panel(item: Stat | Trend | Bars | SqlTable) -> cogbuilder.Builder[mode
         panel = default_timeseries(item)
     elif isinstance(item, Bars):
         panel = default_bars(item)
+    elif isinstance(item, CohortTable):
+        panel = default_cohort_table(item)
     else:
         panel = default_sql(item)
     if item.links:

@@ -77,6 +77,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "execmetrics:stickiness_by_user_type:ratio": ("user_type",),
     "execmetrics:mrr_quick_ratio:ratio": (),
     "execmetrics:net_mrr_churn:ratio": (),
+    "execmetrics:user_quick_ratio:ratio": ("user_type",),
 }
 
 

@@ -8,8 +8,9 @@ from dashboards.cards import IN_CURRENCY, d
 from dashboards.layout import Board
 from dashboards.links import AREAS
 from dashboards.options import BuildOptions
-from dashboards.queries import Re, agg, panel_sql, rule, sel
+from dashboards.queries import Re, agg, one_per_series, panel_sql, rule, sel
 from dashboards.specs import (
+    CARD,
     FULL,
     HALF,
     THIRD,
@@ -17,6 +18,7 @@ from dashboards.specs import (
     Bars,
     Row,
     SqlTable,
+    Stat,
     Target,
     Trend,
     stacked,
@@ -46,6 +48,10 @@ BY_PLAN = "execmetrics_mrr_by_plan"
 PAYING_BY_PLAN = "execmetrics_paying_suppliers_by_plan"
 BY_CATEGORY = "execmetrics_mrr_by_category"
 BY_COUNTRY = "execmetrics_mrr_by_country"
+RESIDUAL = "execmetrics_reconciliation_residual"
+# The residual beyond which the books do not balance (provisioning/prometheus/rules/
+# execmetrics.growth.yml, ExecMetricsBooksUnbalanced).
+BOOKS_TOLERANCE = 0.01
 
 
 def board(opts: BuildOptions) -> Board:
@@ -65,6 +71,21 @@ def board(opts: BuildOptions) -> Board:
         items=(
             Row("Summary"),
             *c.revenue_cards(opts),
+            Stat(
+                "Books balance",
+                "The largest absolute reconciliation residual over the checks, in the "
+                f"currency: {d(RESIDUAL)} Green at 0.00; red from "
+                f"{BOOKS_TOLERANCE:.2f}, the ExecMetricsBooksUnbalanced alert's threshold.",
+                money,
+                CARD,
+                targets=(
+                    Target(f"max(abs({one_per_series(RESIDUAL, **IN_CURRENCY)}))", "residual"),
+                ),
+                thresholds=steps("green", (BOOKS_TOLERANCE, "red")),
+                color_mode="background",
+                graph=False,
+                decimals=2,
+            ),
             Row("Trends"),
             c.mrr_movements_trend(opts, size=FULL),
             Trend(

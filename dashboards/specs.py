@@ -1,7 +1,7 @@
 """Panel declarations: what a panel shows and how big it is, before any SDK builder.
 
 Boards are tuples of these values (:class:`Stat`, :class:`Trend`, :class:`Bars`,
-:class:`SqlTable`, :class:`Row`); :mod:`dashboards.panels` turns them into builders and
+:class:`CohortTable`, :class:`SqlTable`, :class:`Row`); :mod:`dashboards.panels` turns them into builders and
 :mod:`dashboards.layout` places them on the grid in reading order.
 
 JSON-schema constraint kept throughout: Grafana's dashboard schema admits only objects as
@@ -82,6 +82,7 @@ class Trend(Panel):
     colors: Mapping[str, str] = field(default_factory=dict)
     decimals: int | None = None
     min: float | None = None
+    bars: bool = False  # drawn as bars rather than lines
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,20 @@ class Bars(Panel):
     """Current values of a breakdown, one bar per label value, largest first."""
 
     targets: tuple[Target, ...] = ()
+    thresholds: list[models.Threshold] = field(default_factory=lambda: BLUE)
+    decimals: int | None = None
+
+
+@dataclass(frozen=True)
+class CohortTable(Panel):
+    """Current values of a breakdown as a table, one row per label value, each value's
+    cell coloured by the thresholds: a heat map of, say, retention by cohort.
+
+    ``label`` is the label that names the rows (the table keeps it and the value only).
+    """
+
+    targets: tuple[Target, ...] = ()
+    label: str = "cohort"
     thresholds: list[models.Threshold] = field(default_factory=lambda: BLUE)
     decimals: int | None = None
 
@@ -106,7 +121,7 @@ class Row:
     title: str
 
 
-Item = Stat | Trend | Bars | SqlTable | Row
+Item = Stat | Trend | Bars | CohortTable | SqlTable | Row
 
 
 def stacked(title: str, description: str, unit: str, size: Size, *targets: Target) -> Trend:

@@ -15,6 +15,8 @@ MULTIPLIERS = frozenset(
         "execmetrics_viral_coefficient",
         "execmetrics_invites_per_supplier",
         "execmetrics:mrr_quick_ratio:ratio",
+        "execmetrics:user_quick_ratio:ratio",
+        "execmetrics_viral_coefficient_unique",
     }
 )
 

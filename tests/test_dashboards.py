@@ -59,6 +59,7 @@ UIDS = {
     "execmetrics-users",
     "execmetrics-viral",
     "execmetrics-engagement",
+    "execmetrics-growth",
 }
 OPTS = BuildOptions()
 BUILT = build_all(OPTS)

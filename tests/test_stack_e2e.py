@@ -85,7 +85,7 @@ GROUP_INTERVAL_SECONDS = 2
 EXPORTER_CONFIG = {
     "groups": {
         name: {"interval_seconds": GROUP_INTERVAL_SECONDS}
-        for name in ("revenue", "users", "viral", "engagement", "quality")
+        for name in ("revenue", "users", "viral", "engagement", "quality", "growth")
     },
     "refresh": {"interval_seconds": 5},
 }
