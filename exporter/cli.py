@@ -74,13 +74,22 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
 
 @cli.command()
 @click.option("--force-views", is_flag=True, help="Rebuild the view layer even if unchanged.")
+@click.option(
+    "--create-source-tables",
+    is_flag=True,
+    help="Create the reference source tables when none exist (demos and tests only).",
+)
 @click.pass_obj
-def migrate(obj: Context, force_views: bool) -> None:
-    """Create or upgrade the exporter's schema (and the reference tables if none exist)."""
+def migrate(obj: Context, force_views: bool, create_source_tables: bool) -> None:
+    """Create or upgrade the exporter's schema: the only command that changes it."""
     from exporter.migrate import migrate as run
 
-    result = run(obj.url, obj.config, force_views=force_views)
+    result = run(
+        obj.url, obj.config, force_views=force_views, create_source_tables=create_source_tables
+    )
     parts = [f"schema version {result.version}"]
+    if result.changed_settings:
+        parts.append(f"changed the settings ({', '.join(result.changed_settings)})")
     if result.created_reference_tables:
         parts.append(f"created the reference source tables in {obj.config.source_schema!r}")
     if result.applied:

@@ -32,7 +32,10 @@ from exporter.errors import ConfigError
 from exporter.vocabulary import TARGETS, GroupName
 
 DATABASE_URL_ENV = "EXECMETRICS_DATABASE_URL"
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# A database named for the product on the local server, never the `postgres` maintenance
+# database: with no URL configured, a first command fails to connect (exit 3) or finds
+# no migrated schema (exit 4) instead of writing anywhere by accident.
+DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/execmetrics"
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DURATION = re.compile(r"^(?P<n>[1-9][0-9]*)(?P<unit>[hdw])$")
@@ -267,6 +270,15 @@ class Config(_Model):
     grafana: GrafanaConfig = GrafanaConfig()
     reports: ReportsConfig = ReportsConfig()
 
+    @model_validator(mode="after")
+    def _own_schema(self) -> Config:
+        if self.exporter.schema_ == self.source.schema_:
+            raise ValueError(
+                f"exporter.schema and source.schema are both {self.source.schema_!r}: "
+                "the exporter needs a schema of its own"
+            )
+        return self
+
     @property
     def source_schema(self) -> str:
         return self.source.schema_
@@ -306,6 +318,8 @@ def _format_error(exc: ValidationError) -> str:
     msg = msg.removeprefix("Value error, ")
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    if not first["loc"]:
+        return f"{msg}{suffix}"
     return f"{path}: {msg}{suffix}"
 
 
