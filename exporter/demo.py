@@ -34,5 +34,4 @@ def run_demo(config: Config, scale: str, listen: str) -> None:
             " - Ctrl-C stops the exporter and deletes the demo database",
             err=True,
         )
-        logging.getLogger("execmetrics").setLevel(logging.INFO)
         serve(url, config, (host, port))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from exporter.config import Config
-from exporter.db import Database, describe
+from exporter.db import Database, describe, timeout_ms
 from exporter.groups import GROUPS, Group
 from exporter.groups.base import context, parameters, to_samples
 from exporter.instant import Instant
@@ -48,7 +48,7 @@ class Engine:
             with self.db.reading() as conn:
                 conn.execute(
                     "SELECT set_config('statement_timeout', %s, true)",
-                    (str(int(self.config.groups.schedule(group.name).timeout_seconds * 1000)),),
+                    (str(timeout_ms(self.config.groups.schedule(group.name).timeout_seconds)),),
                 )
                 # Another config may have migrated this schema since we started: its
                 # numbers would go out under our labels (currency, time zone).
