@@ -14,10 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from psycopg import sql
 
 from exporter.contract import TABLES
 from tests import oracle
@@ -158,19 +156,6 @@ def datasets(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _allow_contract_nulls(url: str) -> None:
-    """A platform's tables may leave NULL wherever the contract does (the reference
-    tables are stricter than the contract)."""
-    with psycopg.connect(url) as conn:
-        for table, columns in NULLABLE.items():
-            for column in columns:
-                conn.execute(
-                    sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(
-                        sql.Identifier("public", table), sql.Identifier(column)
-                    )
-                )
-
-
 @settings(
     max_examples=40,
     deadline=None,
@@ -182,7 +167,6 @@ def test_random_rows_never_crash_nor_export_nan_and_quality_counts_agree(
 ) -> None:
     cfg = config(tz=TZ)
     migrate(db_url, cfg)
-    _allow_contract_nulls(db_url)
     truncate(db_url)
     load(db_url, **tables)
     ev = evaluate(db_url, cfg, T)  # asserts that no group failed
