@@ -30,8 +30,8 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from exporter.errors import ConfigError
-from exporter.vocabulary import TARGETS, GroupName
 from exporter.redaction import remember_url
+from exporter.vocabulary import TARGETS, GroupName
 
 DATABASE_URL_ENV = "EXECMETRICS_DATABASE_URL"
 # A database named for the product on the local server, never the `postgres` maintenance
