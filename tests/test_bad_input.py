@@ -381,7 +381,8 @@ def test_a_statement_timeout_is_reported_as_a_timeout(db_url: str, tmp_path: Pat
     _migrated(db_url)
     config = tmp_path / "config.yml"
     config.write_text(
-        "groups:\n  revenue:\n    timeout_seconds: 0.5\n  quality:\n    timeout_seconds: 0.5\n",
+        "groups:\n  revenue:\n    timeout_seconds: 0.5\n  quality:\n    timeout_seconds: 0.5\n"
+        "  growth:\n    timeout_seconds: 0.5\n",
         encoding="utf-8",
     )
     locked = threading.Event()
@@ -404,7 +405,11 @@ def test_a_statement_timeout_is_reported_as_a_timeout(db_url: str, tmp_path: Pat
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
-    assert {ln.split(":")[2].strip() for ln in lines} == {"group revenue", "group quality"}
+    assert {ln.split(":")[2].strip() for ln in lines} == {
+        "group revenue",
+        "group quality",
+        "group growth",
+    }
     for line in lines:
         assert "statement timeout" in line and "unreachable" not in line, line
 
