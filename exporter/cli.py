@@ -16,6 +16,7 @@ import click
 from exporter.config import Config, load_config
 from exporter.errors import ConfigError, ExecMetricsError
 from exporter.instant import parse_instant
+from exporter.redaction import redact
 
 PROG = "execmetrics"
 
@@ -33,15 +34,22 @@ class Context:
 
     @property
     def url(self) -> str:
-        return self.config.database_url()
+        from exporter.db import check_url
+
+        return check_url(self.config.database_url())
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Every log line passes the one redaction (exporter/redaction.py)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler], force=True)
     # One line per job run comes from our own scheduler log; APScheduler's own is noise.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
 
@@ -57,30 +65,40 @@ def _setup_logging(level: str) -> None:
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
-    default="warning",
-    show_default=True,
+    default=None,
+    help="Default: info for serve and demo (one line per job run), warning otherwise.",
 )
 @click.version_option(package_name="execmetrics", prog_name=PROG)
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
+def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> None:
     """Executive metrics of the wedding platform, for Prometheus.
 
     The database URL comes from EXECMETRICS_DATABASE_URL, database.url_file or
     database.url, in that order.
     """
-    _setup_logging(log_level)
+    long_running = ctx.invoked_subcommand in ("serve", "demo")
+    _setup_logging(log_level or ("info" if long_running else "warning"))
     ctx.obj = Context(config_path)
 
 
 @cli.command()
 @click.option("--force-views", is_flag=True, help="Rebuild the view layer even if unchanged.")
+@click.option(
+    "--create-source-tables",
+    is_flag=True,
+    help="Create the reference source tables when none exist (demos and tests only).",
+)
 @click.pass_obj
-def migrate(obj: Context, force_views: bool) -> None:
-    """Create or upgrade the exporter's schema (and the reference tables if none exist)."""
+def migrate(obj: Context, force_views: bool, create_source_tables: bool) -> None:
+    """Create or upgrade the exporter's schema: the only command that changes it."""
     from exporter.migrate import migrate as run
 
-    result = run(obj.url, obj.config, force_views=force_views)
+    result = run(
+        obj.url, obj.config, force_views=force_views, create_source_tables=create_source_tables
+    )
     parts = [f"schema version {result.version}"]
+    if result.changed_settings:
+        parts.append(f"changed the settings ({', '.join(result.changed_settings)})")
     if result.created_reference_tables:
         parts.append(f"created the reference source tables in {obj.config.source_schema!r}")
     if result.applied:
@@ -106,7 +124,7 @@ def seed(obj: Context, scale: str, end_text: str | None, replace: bool, no_progr
     """Load deterministic demo data into the reference source tables."""
     from exporter.seed import seed as run
 
-    end = parse_instant(end_text) if end_text else None
+    end = parse_instant(end_text, "--end") if end_text is not None else None
     result = run(
         obj.url,
         obj.config.source_schema,
@@ -130,13 +148,13 @@ def collect(obj: Context, at_text: str | None) -> None:
     """Compute every metric once at T and print the Prometheus exposition."""
     from exporter.service import collect as run
 
-    at: datetime | None = parse_instant(at_text) if at_text else None
+    at: datetime | None = parse_instant(at_text) if at_text is not None else None
     result = run(obj.url, obj.config, at)
     sys.stdout.buffer.write(result.exposition)
     sys.stdout.flush()
     if result.errors:
         for group, error in sorted(result.errors.items()):
-            click.echo(f"{PROG}: error: group {group}: {error}", err=True)
+            _error(f"group {group}: {error}")
         sys.exit(1)
 
 
@@ -155,9 +173,7 @@ def serve(obj: Context, listen: str | None, web_config: Path | None) -> None:
     from exporter.http import parse_listen
     from exporter.service import serve as run
 
-    address = parse_listen(listen) if listen else None
-    if logging.getLogger().level > logging.INFO:
-        logging.getLogger("execmetrics").setLevel(logging.INFO)
+    address = parse_listen(listen) if listen is not None else None
     run(obj.url, obj.config, address, web_config)
 
 
@@ -284,6 +300,12 @@ def demo(obj: Context, scale: str, listen: str) -> None:
     run_demo(obj.config, scale, listen)
 
 
+def _error(message: str) -> None:
+    """The one line of a failure: one line, never a password."""
+    line = " ".join(redact(message).split())
+    click.echo(f"{PROG}: error: {line}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name=PROG, standalone_mode=False)
@@ -295,19 +317,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except click.UsageError as exc:
         where = f" ({exc.ctx.command_path})" if exc.ctx is not None else ""
-        click.echo(f"{PROG}: error: {exc.format_message()}{where}", err=True)
+        _error(f"{exc.format_message()}{where}")
         return 2
     except click.ClickException as exc:
-        click.echo(f"{PROG}: error: {exc.format_message()}", err=True)
+        _error(exc.format_message())
         return exc.exit_code
     except ExecMetricsError as exc:
-        click.echo(f"{PROG}: error: {exc}", err=True)
+        _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo(f"{PROG}: interrupted", err=True)
         return 130
     except BrokenPipeError:
         return 141
+    except Exception as exc:  # a bug: still one line (the traceback at --log-level debug)
+        logging.getLogger("execmetrics").debug("unexpected error", exc_info=True)
+        _error(f"unexpected {type(exc).__name__}: {exc}")
+        return 1
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from iso4217 import Currency
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,10 +30,18 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from exporter.errors import ConfigError
+from exporter.redaction import remember_url
 from exporter.vocabulary import TARGETS, GroupName
 
 DATABASE_URL_ENV = "EXECMETRICS_DATABASE_URL"
-DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# A database named for the product on the local server, never the `postgres` maintenance
+# database: with no URL configured, a first command fails to connect (exit 3) or finds
+# no migrated schema (exit 4) instead of writing anywhere by accident.
+DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/execmetrics"
+
+# The active ISO 4217 codes (the maintained `iso4217` package), less XXX (no currency)
+# and XTS (reserved for testing).
+ISO_4217: frozenset[str] = frozenset(c.code for c in Currency) - {"XXX", "XTS"}
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DURATION = re.compile(r"^(?P<n>[1-9][0-9]*)(?P<unit>[hdw])$")
@@ -40,7 +49,8 @@ _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `interval_seconds: true` or `port: "9560"` is a mistake, not a number
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _identifier(value: str) -> str:
@@ -75,10 +85,11 @@ def _window(value: Any) -> Window:
 
 class DatabaseConfig(_Model):
     url: SecretStr | None = None
-    url_file: Path | None = None
+    url_file: Path | None = Field(default=None, strict=False)
     pool_max_size: int = Field(default=8, ge=2, le=64)
     connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
-    statement_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # at least 1 ms: PostgreSQL reads statement_timeout = 0 as "no limit"
+    statement_timeout_seconds: float = Field(default=60.0, ge=0.001, le=3600)
 
     @model_validator(mode="after")
     def _one_source(self) -> DatabaseConfig:
@@ -120,8 +131,8 @@ class ReportingConfig(_Model):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValueError(f"not an ISO 4217 code like 'GBP': {value!r}")
+        if value not in ISO_4217:
+            raise ValueError(f"not an ISO 4217 currency code like 'GBP': {value!r}")
         return value
 
     @property
@@ -134,7 +145,7 @@ class ViralConfig(_Model):
 
 
 class EngagementConfig(_Model):
-    session_cap: int = Field(default=14400, gt=0, description="seconds")
+    session_cap: int = Field(default=14400, gt=0, le=2**31 - 1, description="seconds (int4)")
     window: Window = Window("7d")
 
 
@@ -147,7 +158,8 @@ GROUP_NAMES: tuple[GroupName, ...] = tuple(GroupName)
 
 class GroupSchedule(_Model):
     interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
-    timeout_seconds: float = Field(default=120.0, gt=0, le=3600.0)
+    # at least 1 ms: PostgreSQL reads statement_timeout = 0 as "no limit"
+    timeout_seconds: float = Field(default=120.0, ge=0.001, le=3600.0)
 
 
 class _GroupsBase(_Model):
@@ -281,6 +293,15 @@ class Config(_Model):
     grafana: GrafanaConfig = GrafanaConfig()
     reports: ReportsConfig = ReportsConfig()
 
+    @model_validator(mode="after")
+    def _own_schema(self) -> Config:
+        if self.exporter.schema_ == self.source.schema_:
+            raise ValueError(
+                f"exporter.schema and source.schema are both {self.source.schema_!r}: "
+                "the exporter needs a schema of its own"
+            )
+        return self
+
     @property
     def source_schema(self) -> str:
         return self.source.schema_
@@ -293,19 +314,26 @@ class Config(_Model):
         """The connection URL: environment first, then url_file, then url, then the default."""
         env = os.environ if environ is None else environ
         if env.get(DATABASE_URL_ENV):
-            return env[DATABASE_URL_ENV]
+            return remember_url(env[DATABASE_URL_ENV])
         if self.database.url_file is not None:
             try:
-                text = self.database.url_file.read_text(encoding="utf-8").strip()
+                raw = self.database.url_file.read_bytes()
             except OSError as exc:
                 raise ConfigError(
                     f"database.url_file: cannot read {self.database.url_file}: {exc.strerror}"
                 ) from None
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as exc:
+                raise ConfigError(
+                    f"database.url_file: {self.database.url_file} is not UTF-8 text "
+                    f"(byte {exc.start})"
+                ) from None
             if not text:
                 raise ConfigError(f"database.url_file: {self.database.url_file} is empty")
-            return text
+            return remember_url(text)
         if self.database.url is not None:
-            return self.database.url.get_secret_value()
+            return remember_url(self.database.url.get_secret_value())
         return DEFAULT_DATABASE_URL
 
 
@@ -320,6 +348,8 @@ def _format_error(exc: ValidationError) -> str:
     msg = msg.removeprefix("Value error, ")
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    if not first["loc"]:
+        return f"{msg}{suffix}"
     return f"{path}: {msg}{suffix}"
 
 
@@ -334,16 +364,41 @@ def parse_config(data: Any, origin: str = "config") -> Config:
         raise ConfigError(f"{origin}: {_format_error(exc)}") from None
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise DuplicateKeyError(
+                        f"duplicate key {key!r} at line {key_node.start_mark.line + 1}"
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
+
+
 def load_config(path: Path | None) -> Config:
     """Read and validate the YAML config; ``None`` gives the defaults."""
     if path is None:
         return Config()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+    except DuplicateKeyError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

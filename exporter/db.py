@@ -7,31 +7,41 @@ exporter's schema then the source schema, so SQL files use unqualified names.
 from __future__ import annotations
 
 import contextlib
-import re
+import math
 from collections.abc import Iterator
 
 import psycopg
+import psycopg.errors
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from exporter.config import Config
-from exporter.errors import DatabaseError
+from exporter.errors import ConfigError, DatabaseError
+from exporter.redaction import connection_string_error, redact, remember_url
 from exporter.vocabulary import GroupName
 
 # The jobs that may read at once: one per metric group, plus the view refresh.
 CONCURRENT_JOBS = len(GroupName) + 1
 
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 
-
-def redact(text: str) -> str:
-    """Remove a password from a connection URL or message."""
-    text = _PASSWORD_IN_URL.sub(r"\1***@", text)
-    return re.sub(r"(password=)\S+", r"\1***", text)
+def check_url(url: str) -> str:
+    """Refuse a connection string libpq cannot parse: a config error, the password never
+    shown (libpq quotes the token it chokes on, which may be the password itself)."""
+    remember_url(url)
+    try:
+        conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise ConfigError(f"database URL: {connection_string_error(str(exc))}") from None
+    return url
 
 
 def describe(exc: BaseException) -> str:
     """One line for a database error: no traceback, no secret."""
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "query canceled"
+        kind = "statement timeout" if "timeout" in first else "query canceled"
+        return f"{kind}: {redact(first)}"
     if isinstance(exc, PoolTimeout):
         return "database unreachable: no connection could be made in time"
     if isinstance(exc, psycopg.OperationalError):
@@ -47,6 +57,11 @@ def describe(exc: BaseException) -> str:
     return redact(f"{type(exc).__name__}: {exc}")
 
 
+def timeout_ms(seconds: float) -> int:
+    """A statement_timeout in milliseconds, rounded up: never 0, which means no limit."""
+    return max(1, math.ceil(seconds * 1000))
+
+
 def search_path(config: Config) -> str:
     ident = sql.Identifier
     return (
@@ -58,6 +73,7 @@ def search_path(config: Config) -> str:
 
 def connect(url: str, config: Config, *, autocommit: bool = False) -> psycopg.Connection:
     """A single connection (CLI commands); raises DatabaseError on failure."""
+    check_url(url)
     try:
         conn = psycopg.connect(
             url,
@@ -76,7 +92,8 @@ class Database:
     def __init__(self, url: str, config: Config, *, max_size: int | None = None) -> None:
         self._config = config
         self._search_path = search_path(config)
-        self._timeout_ms = int(config.database.statement_timeout_seconds * 1000)
+        self._timeout_ms = timeout_ms(config.database.statement_timeout_seconds)
+        check_url(url)
         size = max_size or config.database.pool_max_size
         self.pool = ConnectionPool(
             url,

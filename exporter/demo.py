@@ -21,7 +21,7 @@ def run_demo(config: Config, scale: str, listen: str) -> None:
     host, port = parse_listen(listen)
     with throwaway_postgres() as url:
         click.echo(f"demo: PostgreSQL started ({url})", err=True)
-        migrate(url, config)
+        migrate(url, config, create_source_tables=True)
         result = seed(url, config.source_schema, scale, config=config)
         click.echo(
             f"demo: seeded {scale}: " + ", ".join(f"{n:,} {t}" for t, n in result.rows.items()),
@@ -34,5 +34,4 @@ def run_demo(config: Config, scale: str, listen: str) -> None:
             " - Ctrl-C stops the exporter and deletes the demo database",
             err=True,
         )
-        logging.getLogger("execmetrics").setLevel(logging.INFO)
         serve(url, config, (host, port))

@@ -14,12 +14,17 @@ from datetime import UTC, datetime
 import psycopg
 
 from exporter.config import Config
-from exporter.db import Database, describe
+from exporter.db import Database, describe, timeout_ms
 from exporter.groups import GROUPS, Group
 from exporter.groups.base import context, parameters, to_samples
 from exporter.instant import Instant
+from exporter.migrate import RUN_MIGRATE, view_layer_fingerprint
 from exporter.snapshot import Evaluation, Sample, Snapshot, merge
 from exporter.sqlfiles import read_sql
+
+
+class SchemaChanged(Exception):
+    """The view layer in the database is not the one built for this config."""
 
 
 class Engine:
@@ -28,6 +33,7 @@ class Engine:
         self.config = config
         self.groups = tuple(groups)
         self._ctx = context(config)
+        self._fingerprint = view_layer_fingerprint(config)
 
     def instant(self, at: datetime | None = None) -> Instant:
         return Instant.at(at or datetime.now(UTC), self.config.reporting.zone)
@@ -42,8 +48,16 @@ class Engine:
             with self.db.reading() as conn:
                 conn.execute(
                     "SELECT set_config('statement_timeout', %s, true)",
-                    (str(int(self.config.groups.schedule(group.name).timeout_seconds * 1000)),),
+                    (str(timeout_ms(self.config.groups.schedule(group.name).timeout_seconds)),),
                 )
+                # Another config may have migrated this schema since we started: its
+                # numbers would go out under our labels (currency, time zone).
+                built = conn.execute("SELECT checksum FROM view_layer").fetchone()
+                if built is None or built[0] != self._fingerprint:
+                    raise SchemaChanged(
+                        f"the exporter schema {self.config.exporter_schema!r} was migrated "
+                        f"with other settings or by another release: {RUN_MIGRATE}"
+                    )
                 for query in group.queries:
                     cur = conn.execute(read_sql(f"groups/{query.sql_file}"), params)
                     columns = [d.name for d in cur.description or ()]
@@ -51,6 +65,8 @@ class Engine:
             error = None
         except psycopg.Error as exc:
             samples, error = [], describe(exc)
+        except SchemaChanged as exc:
+            samples, error = [], str(exc)
         except Exception as exc:  # a bug must not stop the scheduler; it is reported
             samples, error = [], f"{type(exc).__name__}: {exc}"
         return Snapshot(

@@ -18,18 +18,32 @@ from exporter.errors import ConfigError
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-def parse_instant(text: str) -> datetime:
-    """Parse ``--at``: ISO 8601; a value without an offset is read as UTC."""
+# The instants T may be: far enough inside datetime's range that M1, windows, the local
+# day and the future tolerance around T exist in every time zone.
+EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def parse_instant(text: str, option: str = "--at") -> datetime:
+    """Parse an instant option: ISO 8601; a value without an offset is read as UTC."""
     raw = text.strip()
+    if not raw:
+        raise ConfigError(f"{option}: empty; give an ISO 8601 instant or leave the option out")
     if raw.endswith(("Z", "z")):
         raw = raw[:-1] + "+00:00"
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ConfigError(f"--at: not an ISO 8601 instant: {text!r}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ConfigError(f"{option}: not an ISO 8601 instant: {text!r}") from None
+    if not EARLIEST <= value <= LATEST:
+        raise ConfigError(
+            f"{option}: {text!r} is outside the supported range "
+            f"{EARLIEST.date().isoformat()} to {LATEST.date().isoformat()}"
+        )
+    return value
 
 
 def month_back(t: datetime, zone: ZoneInfo) -> datetime:

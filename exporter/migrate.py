@@ -1,16 +1,22 @@
 """Create or upgrade the exporter's schema, idempotently and with a recorded version.
 
-Order, in one transaction under an advisory lock (two replicas starting at once wait
-for each other):
+Only ``migrate`` changes the database's schema (SPEC §5). In one transaction under an
+advisory lock (two replicas migrating at once wait for each other):
 
-1. the source contract: when none of the six source tables exist in
-   ``source.schema``, create the reference tables (demos and tests); when only some
-   exist, fail naming the missing ones; an existing source table is never altered;
-2. versioned migrations ``sql/migrations/V<n>__<name>.sql``, each applied once and
+1. the source contract (exporter/contract.py): every table and column present with a
+   type that holds it. With ``create_source_tables`` (demos and tests) and none of the
+   six tables present, the reference tables are created; otherwise missing tables are
+   an error naming the schema and the tables. An existing source table is never altered;
+2. the exporter's schema must be its own: never the source schema, and holding only
+   objects an earlier migrate created (they are recorded in ``owned_objects``); anything
+   else there stops migrate before it drops or creates anything;
+3. versioned migrations ``sql/migrations/V<n>__<name>.sql``, each applied once and
    recorded in ``schema_migrations`` with its checksum;
-3. the settings row, from the config;
-4. the view layer ``sql/views/*.sql`` (views, materialized views, reader grants),
-   rebuilt only when its files or the settings changed.
+4. the settings row, from the config;
+5. the view layer ``sql/views/*.sql`` (views, materialized views, reader grants),
+   rebuilt only when its fingerprint changed: the files, the exporter schema's name and
+   the settings the views bake in. Every other command compares that fingerprint with
+   its own config's (``schema_status``) and refuses to run on a mismatch.
 
 Why not a migration library: the work is ~100 lines of plain SQL files run in order,
 and the view layer must be rebuilt from the config's schema names and settings, which
@@ -26,16 +32,40 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from exporter import contract
 from exporter.config import Config
-from exporter.contract import TABLES
 from exporter.db import connect, describe, search_path
 from exporter.errors import DatabaseError, SchemaError
 from exporter.sqlfiles import read_sql, sql_files
 
-SOURCE_TABLES: dict[str, tuple[str, ...]] = {t.name.value: t.column_names for t in TABLES}
-
 _VERSIONED = re.compile(r"^V(?P<version>\d+)__(?P<name>[a-z0-9_]+)\.sql$")
 _LOCK_KEY = 0x6578656D  # "exem"
+RUN_MIGRATE = "run `execmetrics migrate` with this config"
+
+# The bookkeeping tables migrate itself creates in the exporter's schema.
+_BOOKKEEPING = ("schema_migrations", "owned_objects")
+# The objects of a schema created by migrate before ownership was recorded: its
+# bookkeeping tables and whatever the view layer builds (views, materialized views,
+# functions), all of which migrate rebuilds anyway.
+_LEGACY_TABLES = ("schema_migrations", "settings", "view_layer")
+_LEGACY_KINDS = ("view", "materialized view", "function")
+
+_OBJECTS = """
+SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
+                      WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+                      WHEN 'f' THEN 'foreign table' ELSE 'type' END AS kind,
+       c.relname::text AS name
+FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
+UNION ALL
+SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+WHERE n.nspname = %(schema)s
+UNION ALL
+SELECT 'type', t.typname::text
+FROM pg_type AS t JOIN pg_namespace AS n ON n.oid = t.typnamespace
+WHERE n.nspname = %(schema)s AND t.typtype IN ('e', 'd', 'r')
+"""
 
 
 @dataclass
@@ -44,6 +74,7 @@ class MigrationResult:
     applied: list[str] = field(default_factory=list)
     rebuilt_views: bool = False
     version: int = 0
+    changed_settings: list[str] = field(default_factory=list)
 
 
 def _checksum(*parts: str) -> str:
@@ -54,44 +85,151 @@ def _checksum(*parts: str) -> str:
     return digest.hexdigest()
 
 
-def _existing_columns(conn: psycopg.Connection, schema: str) -> dict[str, set[str]]:
+# --------------------------------------------------------------------------- source contract
+
+
+def _existing_columns(conn: psycopg.Connection, schema: str) -> dict[str, dict[str, str]]:
     rows = conn.execute(
         """
-        SELECT c.table_name, c.column_name
+        SELECT c.table_name, c.column_name, c.data_type
         FROM information_schema.columns AS c
         WHERE c.table_schema = %s AND c.table_name = ANY(%s)
         """,
-        (schema, list(SOURCE_TABLES)),
+        (schema, [t.name.value for t in contract.TABLES]),
     ).fetchall()
-    found: dict[str, set[str]] = {}
-    for table, column in rows:
-        found.setdefault(table, set()).add(column)
+    found: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        found.setdefault(table, {})[column] = data_type
     return found
 
 
 def check_source(conn: psycopg.Connection, config: Config) -> bool:
-    """Validate the source contract; True when no source table exists yet."""
-    found = _existing_columns(conn, config.source_schema)
+    """Validate the source contract (names and types); True when no source table exists."""
+    schema = config.source_schema
+    found = _existing_columns(conn, schema)
     if not found:
         return True
-    missing = [t for t in SOURCE_TABLES if t not in found]
+    missing = [t.name.value for t in contract.TABLES if t.name.value not in found]
     if missing:
         raise SchemaError(
-            f"source schema {config.source_schema!r} lacks the table(s) {', '.join(missing)} "
+            f"source schema {schema!r} lacks the table(s) {', '.join(missing)} "
             f"(it has {', '.join(sorted(found))})"
         )
-    for table, columns in SOURCE_TABLES.items():
-        absent = [c for c in columns if c not in found[table]]
+    for table in contract.TABLES:
+        columns = found[table.name.value]
+        absent = [c.name for c in table.columns if c.name not in columns]
         if absent:
             raise SchemaError(
-                f"source table {config.source_schema}.{table} lacks the column(s) "
-                f"{', '.join(absent)}"
+                f"source table {schema}.{table.name} lacks the column(s) {', '.join(absent)}"
             )
+        for column in table.columns:
+            actual = columns[column.name]
+            if column.accepts and actual not in column.accepts:
+                raise SchemaError(
+                    f"source column {schema}.{table.name}.{column.name} has type {actual}, "
+                    f"expected {column.sql_type} (or {', '.join(column.accepts)})"
+                )
     return False
+
+
+def require_source(conn: psycopg.Connection, config: Config) -> None:
+    """The source contract holds; no table at all is an error naming what is missing."""
+    if check_source(conn, config):
+        exists = conn.execute(
+            "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)",
+            (config.source_schema,),
+        ).fetchone()
+        where = "holds none" if exists and exists[0] else "does not exist, so it holds none"
+        raise SchemaError(
+            f"source schema {config.source_schema!r} {where} of the source tables "
+            f"({', '.join(t.name.value for t in contract.TABLES)}); check source.schema "
+            "(reference tables for a demo: `execmetrics migrate --create-source-tables`)"
+        )
+
+
+# --------------------------------------------------------------------------- ownership
+
+
+def _objects(conn: psycopg.Connection, schema: str) -> set[tuple[str, str]]:
+    return {(k, n) for k, n in conn.execute(_OBJECTS, {"schema": schema})}
+
+
+def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)", (schema,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _owned(
+    conn: psycopg.Connection, schema: str, present: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """What migrate created in ``schema`` (recorded, or read from an earlier version's layout)."""
+    if ("table", "owned_objects") in present:
+        rows = conn.execute(
+            sql.SQL("SELECT kind, name FROM {}.owned_objects").format(sql.Identifier(schema))
+        ).fetchall()
+        return {(k, n) for k, n in rows} | {("table", t) for t in _BOOKKEEPING}
+    if ("table", "schema_migrations") in present and ("table", "view_layer") in present:
+        return {o for o in present if o[0] in _LEGACY_KINDS} | {
+            ("table", t) for t in _LEGACY_TABLES
+        }
+    return set()
+
+
+def _check_ownership(conn: psycopg.Connection, config: Config) -> set[tuple[str, str]]:
+    """Refuse a schema that is not the exporter's own; return what it holds."""
+    schema = config.exporter_schema
+    if schema == config.source_schema:
+        raise SchemaError(
+            f"exporter.schema and source.schema are both {schema!r}: the exporter needs a "
+            "schema of its own (migrate would rebuild objects there)"
+        )
+    if not _schema_exists(conn, schema):
+        return set()
+    present = _objects(conn, schema)
+    foreign = sorted(present - _owned(conn, schema, present))
+    if foreign:
+        shown = ", ".join(f"{kind} {name}" for kind, name in foreign[:5])
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        raise SchemaError(
+            f"exporter schema {schema!r} holds objects migrate did not create ({shown}{more}); "
+            "choose another exporter.schema"
+        )
+    return present
+
+
+def _record_owned(conn: psycopg.Connection, schema: str) -> None:
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS owned_objects (
+            kind text NOT NULL,
+            name text NOT NULL,
+            PRIMARY KEY (kind, name)
+        )
+        """
+    )
+    conn.execute("DELETE FROM owned_objects")
+    present = _objects(conn, schema) - {("table", t) for t in _BOOKKEEPING}
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO owned_objects (kind, name) VALUES (%s, %s)", sorted(present))
+
+
+# --------------------------------------------------------------------------- steps
 
 
 def _set_search_path(conn: psycopg.Connection, path: str) -> None:
     conn.execute("SELECT set_config('search_path', %s, true)", (path,))
+
+
+def _migration_files() -> list[tuple[int, str, str]]:
+    out = []
+    for path in sql_files("migrations", "V*.sql"):
+        m = _VERSIONED.match(path.name)
+        if m is None:
+            raise SchemaError(f"migration file with a malformed name: {path.name}")
+        out.append((int(m["version"]), path.name, path.read_text(encoding="utf-8")))
+    return out
 
 
 def _apply_versioned(conn: psycopg.Connection, result: MigrationResult) -> None:
@@ -106,26 +244,33 @@ def _apply_versioned(conn: psycopg.Connection, result: MigrationResult) -> None:
         """
     )
     applied = {v: c for v, c in conn.execute("SELECT version, checksum FROM schema_migrations")}
-    for path in sql_files("migrations", "V*.sql"):
-        m = _VERSIONED.match(path.name)
-        if m is None:
-            raise SchemaError(f"migration file with a malformed name: {path.name}")
-        version, text = int(m["version"]), path.read_text(encoding="utf-8")
+    for version, filename, text in _migration_files():
         checksum = _checksum(text)
         if version in applied:
             if applied[version] != checksum:
                 raise SchemaError(
-                    f"migration {path.name} changed after it was applied; add a new one instead"
+                    f"migration {filename} changed after it was applied; add a new one instead"
                 )
             continue
         conn.execute(text)
+        m = _VERSIONED.match(filename)
+        assert m is not None
         conn.execute(
             "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
             (version, m["name"], checksum),
         )
-        result.applied.append(path.name)
+        result.applied.append(filename)
     row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
     result.version = int(row[0]) if row else 0
+
+
+# The settings the view layer bakes in, with the config key each comes from.
+SETTINGS_KEYS = (
+    "reporting.timezone",
+    "reporting.currency",
+    "engagement.session_cap",
+    "source.schema",
+)
 
 
 def _settings_values(config: Config) -> tuple[str, ...]:
@@ -137,8 +282,21 @@ def _settings_values(config: Config) -> tuple[str, ...]:
     )
 
 
-def _write_settings(conn: psycopg.Connection, config: Config) -> tuple[str, ...]:
+def view_layer_fingerprint(config: Config) -> str:
+    """What the view layer is built from: its files, the schema names, the settings."""
+    files = sql_files("views")
+    texts = [p.read_text(encoding="utf-8") for p in files]
+    return _checksum(
+        config.exporter_schema, *_settings_values(config), *[p.name for p in files], *texts
+    )
+
+
+def _write_settings(conn: psycopg.Connection, config: Config) -> list[str]:
     values = _settings_values(config)
+    before = conn.execute(
+        "SELECT reporting_timezone, reporting_currency, session_cap::text, source_schema"
+        " FROM settings"
+    ).fetchone()
     conn.execute(
         """
         INSERT INTO settings (reporting_timezone, reporting_currency, session_cap, source_schema)
@@ -156,39 +314,49 @@ def _write_settings(conn: psycopg.Connection, config: Config) -> tuple[str, ...]
         """,
         (values[0], values[1], int(values[2]), values[3]),
     )
-    return values
+    if before is None:
+        return []
+    return [
+        f"{key} {old} -> {new}"
+        for key, old, new in zip(SETTINGS_KEYS, before, values, strict=True)
+        if old != new
+    ]
 
 
 def _drop_view_layer(conn: psycopg.Connection, schema: str) -> None:
+    """Drop the views, materialized views and functions migrate recorded as its own."""
     rows = conn.execute(
-        """
-        SELECT c.relname, c.relkind
-        FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind IN ('v', 'm')
-        """,
-        (schema,),
+        "SELECT kind, name FROM owned_objects WHERE kind = ANY(%s)", (list(_LEGACY_KINDS),)
     ).fetchall()
-    for name, kind in rows:
-        what = sql.SQL("MATERIALIZED VIEW" if kind == "m" else "VIEW")
-        conn.execute(
-            sql.SQL("DROP {} IF EXISTS {}.{} CASCADE").format(
-                what, sql.Identifier(schema), sql.Identifier(name)
+    present = _objects(conn, schema)
+    order = {"materialized view": 0, "view": 1, "function": 2}
+    for kind, name in sorted(rows, key=lambda r: (order[r[0]], r[1])):
+        if (kind, name) not in present:
+            continue  # gone with an earlier CASCADE
+        if kind == "function":
+            conn.execute(
+                sql.SQL("DROP FUNCTION IF EXISTS {}.{} CASCADE").format(
+                    sql.Identifier(schema),
+                    sql.SQL(name),  # regprocedure text: name(args)
+                )
             )
-        )
+        else:
+            conn.execute(
+                sql.SQL("DROP {} IF EXISTS {}.{} CASCADE").format(
+                    sql.SQL(kind.upper()), sql.Identifier(schema), sql.Identifier(name)
+                )
+            )
+        present = _objects(conn, schema)
 
 
-def _build_view_layer(
-    conn: psycopg.Connection, config: Config, settings: tuple[str, ...], force: bool
-) -> bool:
-    files = sql_files("views")
-    texts = [p.read_text(encoding="utf-8") for p in files]
-    checksum = _checksum(config.exporter_schema, *settings, *[p.name for p in files], *texts)
+def _build_view_layer(conn: psycopg.Connection, config: Config, force: bool) -> bool:
+    checksum = view_layer_fingerprint(config)
     row = conn.execute("SELECT checksum FROM view_layer").fetchone()
     if row is not None and row[0] == checksum and not force:
         return False
     _drop_view_layer(conn, config.exporter_schema)
-    for text in texts:
-        conn.execute(text)
+    for path in sql_files("views"):
+        conn.execute(path.read_text(encoding="utf-8"))
     conn.execute(
         """
         INSERT INTO view_layer (checksum) VALUES (%s)
@@ -200,33 +368,46 @@ def _build_view_layer(
 
 
 def migrate_connection(
-    conn: psycopg.Connection, config: Config, *, force_views: bool = False
+    conn: psycopg.Connection,
+    config: Config,
+    *,
+    force_views: bool = False,
+    create_source_tables: bool = False,
 ) -> MigrationResult:
     """Run every step on ``conn`` inside one transaction (committed by the caller)."""
     result = MigrationResult()
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+    schema = config.exporter_schema
+    present = _check_ownership(conn, config)
     if check_source(conn, config):
+        if not create_source_tables:
+            require_source(conn, config)
         conn.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(config.source_schema))
         )
         _set_search_path(conn, sql.Identifier(config.source_schema).as_string(conn))
         conn.execute(read_sql("reference/source_tables.sql"))
         result.created_reference_tables = True
-    conn.execute(
-        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(config.exporter_schema))
-    )
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     _set_search_path(conn, search_path(config))
+    if ("table", "owned_objects") not in present:
+        _record_owned(conn, schema)  # a new schema, or one an earlier version created
     _apply_versioned(conn, result)
-    settings = _write_settings(conn, config)
-    result.rebuilt_views = _build_view_layer(conn, config, settings, force_views)
+    result.changed_settings = _write_settings(conn, config)
+    result.rebuilt_views = _build_view_layer(conn, config, force_views)
+    _record_owned(conn, schema)
     return result
 
 
-def migrate(url: str, config: Config, *, force_views: bool = False) -> MigrationResult:
-    """Create or upgrade the exporter's schema (and the reference tables when needed)."""
+def migrate(
+    url: str, config: Config, *, force_views: bool = False, create_source_tables: bool = False
+) -> MigrationResult:
+    """Create or upgrade the exporter's schema (and, when asked, the reference tables)."""
     with connect(url, config) as conn:
         try:
-            result = migrate_connection(conn, config, force_views=force_views)
+            result = migrate_connection(
+                conn, config, force_views=force_views, create_source_tables=create_source_tables
+            )
             conn.commit()
         except SchemaError:
             conn.rollback()
@@ -237,35 +418,70 @@ def migrate(url: str, config: Config, *, force_views: bool = False) -> Migration
     return result
 
 
+# --------------------------------------------------------------------------- every other command
+
+
 def schema_status(conn: psycopg.Connection, config: Config) -> str | None:
-    """None when the exporter's schema is migrated and current, else why not."""
+    """None when the source contract holds and the exporter's schema is migrated, current
+    and built for this config's settings; else why not (one line that says what to do).
+    Reads only."""
+    if check_source(conn, config):
+        require_source(conn, config)
+    schema = config.exporter_schema
+    ident = sql.Identifier(schema)
     exists = conn.execute(
-        "SELECT to_regclass(%s) IS NOT NULL",
-        (f"{sql.Identifier(config.exporter_schema).as_string(conn)}.view_layer",),
+        "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+        (f"{ident.as_string(conn)}.view_layer", f"{ident.as_string(conn)}.settings"),
     ).fetchone()
-    if not exists or not exists[0]:
-        return f"the exporter schema {config.exporter_schema!r} is not migrated"
-    latest = max(
-        (
-            int(m["version"])
-            for p in sql_files("migrations", "V*.sql")
-            if (m := _VERSIONED.match(p.name))
-        ),
-        default=0,
-    )
+    if not exists or not all(exists):
+        return f"the exporter schema {schema!r} is not migrated: {RUN_MIGRATE}"
+    latest = max((v for v, _, _ in _migration_files()), default=0)
     row = conn.execute(
-        sql.SQL("SELECT coalesce(max(version), 0) FROM {}.schema_migrations").format(
-            sql.Identifier(config.exporter_schema)
-        )
+        sql.SQL("SELECT coalesce(max(version), 0) FROM {}.schema_migrations").format(ident)
     ).fetchone()
-    if row is None or int(row[0]) < latest:
-        return f"the exporter schema {config.exporter_schema!r} is behind (run migrate)"
+    version = int(row[0]) if row else 0
+    if version < latest:
+        return (
+            f"the exporter schema {schema!r} is behind (version {version}, this release "
+            f"needs {latest}): {RUN_MIGRATE}"
+        )
+    if version > latest:
+        return (
+            f"the exporter schema {schema!r} was migrated by a newer release (version "
+            f"{version}, this one knows {latest}): upgrade execmetrics"
+        )
     current = conn.execute(
         sql.SQL(
             "SELECT reporting_timezone, reporting_currency, session_cap::text, source_schema"
             " FROM {}.settings"
-        ).format(sql.Identifier(config.exporter_schema))
+        ).format(ident)
     ).fetchone()
-    if current is None or tuple(current) != _settings_values(config):
-        return "the exporter schema was built for other settings"
+    if current is None:
+        return f"the exporter schema {schema!r} has no settings: {RUN_MIGRATE}"
+    differ = [
+        f"{key} {old} (config: {new})"
+        for key, old, new in zip(SETTINGS_KEYS, current, _settings_values(config), strict=True)
+        if old != new
+    ]
+    if differ:
+        return (
+            f"the exporter schema {schema!r} was migrated with other settings "
+            f"({', '.join(differ)}): {RUN_MIGRATE}, or point exporter.schema elsewhere"
+        )
+    built = conn.execute(sql.SQL("SELECT checksum FROM {}.view_layer").format(ident)).fetchone()
+    if built is None or built[0] != view_layer_fingerprint(config):
+        return f"the exporter schema {schema!r} has an outdated view layer: {RUN_MIGRATE}"
     return None
+
+
+def require_current(url: str, config: Config) -> None:
+    """Stop (SchemaError, exit 4) unless the schema is ready for this config. Reads only."""
+    with connect(url, config) as conn:
+        try:
+            status = schema_status(conn, config)
+        except psycopg.Error as exc:
+            raise DatabaseError(describe(exc)) from None
+        finally:
+            conn.rollback()
+    if status is not None:
+        raise SchemaError(status)

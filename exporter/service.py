@@ -7,33 +7,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import psycopg
 import uvicorn
 
 from exporter.config import Config
-from exporter.db import connect, describe
 from exporter.engine import evaluate
 from exporter.errors import DatabaseError
 from exporter.exposition import render
 from exporter.groups import GROUPS
 from exporter.http import listen_socket
-from exporter.migrate import MigrationResult, migrate, schema_status
+from exporter.migrate import require_current
 from exporter.store import Store
 
 log = logging.getLogger("execmetrics")
 
 
-def ensure_schema(url: str, config: Config) -> MigrationResult | None:
-    """Migrate when the exporter's schema is missing or behind; None when it was current."""
-    with connect(url, config) as conn:
-        try:
-            status = schema_status(conn, config)
-        except psycopg.Error as exc:
-            raise DatabaseError(describe(exc)) from None
-    if status is None:
-        return None
-    log.info("%s: migrating", status)
-    return migrate(url, config)
+def ensure_schema(url: str, config: Config) -> None:
+    """Stop with a SchemaError (exit 4) saying to run migrate unless the exporter's schema
+    is migrated, current and built for this config. Never changes the schema (SPEC §5)."""
+    require_current(url, config)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ R12 SPEC §6 readings (docs/spec.md "Readings of §6"): a session whose user row
     couples' stages count only users registered at T; counts (lifecycle states, stages,
     MRR at risk, both residuals) are always present, 0 when empty; a cohort month with
     no member has no series.
+R13 An fx rate that is not a positive finite number (0, negative, NaN, ±Infinity, NULL)
+    is skipped as if its row were absent and counted once per fx_rates row
+    (``fx_rate_invalid``), whatever its currency (the reporting currency's too).
 R11 Not in SPEC, from exporter/catalog.py QUALITY_CHECKS: subscription_invalid_interval
     (interval_months NULL or <= 0) is counted and left out of every revenue number, like
     the three subscription checks SPEC lists (the formula divides by interval_months).
@@ -62,6 +65,7 @@ QUALITY_CHECKS = (
     "subscription_missing_fx_rate",
     "subscription_ended_before_started",
     "subscription_invalid_interval",
+    "fx_rate_invalid",
     "session_user_not_exactly_one",
     "session_nonpositive_duration",
     "invitation_accepted_before_sent",
@@ -153,6 +157,14 @@ def settings_of(cfg: Any) -> Settings:
 # --------------------------------------------------------------------------- revenue
 
 
+def rate_is_valid(value: Any) -> bool:
+    """R13: a positive finite number."""
+    if value is None:
+        return False
+    number = Decimal(str(value))
+    return number.is_finite() and number > 0
+
+
 class Revenue:
     """SPEC §3 revenue definitions over subscription rows."""
 
@@ -192,6 +204,8 @@ class Revenue:
         best: Row | None = None
         for r in self.rates:
             if r["currency"].strip() != currency or r["valid_from"] > start_date:
+                continue
+            if not rate_is_valid(r["rate"]):
                 continue
             if best is None or r["valid_from"] > best["valid_from"]:
                 best = r
@@ -417,6 +431,7 @@ def quality_metrics(
     invitations: Iterable[Row],
 ) -> dict[Key, float]:
     subscriptions, sessions, invitations = list(subscriptions), list(sessions), list(invitations)
+    fx_rates = list(fx_rates)
     rev = Revenue(settings, [], fx_rates)
     limit = t + FUTURE_TOLERANCE
     future = sum(1 for r in suppliers if r["created_at"] > limit)
@@ -432,6 +447,7 @@ def quality_metrics(
         "subscription_invalid_interval": sum(
             1 for r in subscriptions if Revenue.invalid_interval(r)
         ),
+        "fx_rate_invalid": sum(1 for r in fx_rates if not rate_is_valid(r["rate"])),
         "session_user_not_exactly_one": sum(1 for s in sessions if not exactly_one_user(s)),
         "session_nonpositive_duration": sum(
             1 for s in sessions if s["session_duration"] is not None and s["session_duration"] <= 0

@@ -232,9 +232,10 @@ def config(
 
 
 def migrate(url: str, cfg: Any) -> None:
+    """migrate, creating the reference source tables on a fresh database."""
     from exporter.migrate import migrate as _migrate
 
-    _migrate(url, cfg)
+    _migrate(url, cfg, create_source_tables=True)
 
 
 def evaluate(url: str, cfg: Any, at: datetime) -> Any:

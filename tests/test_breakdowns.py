@@ -29,7 +29,9 @@ def seeded(pg_server_url: str) -> str:
     with psycopg.connect(pg_server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = psycopg.conninfo.make_conninfo(pg_server_url, dbname=name)
-    migrate(url, parse_config({"reporting": {"timezone": "Europe/London"}}))
+    migrate(
+        url, parse_config({"reporting": {"timezone": "Europe/London"}}), create_source_tables=True
+    )
     seed(url, "public", "small", end=END, progress=False)
     yield url
     with psycopg.connect(pg_server_url, autocommit=True) as conn:

@@ -235,7 +235,7 @@ def test_listen_address_in_use(db_url: str) -> None:
 
 def test_migrate_twice_is_idempotent(db_url: str) -> None:
     env = cli_env(db_url)
-    first = run_cli("migrate", env=env)
+    first = run_cli("migrate", "--create-source-tables", env=env)
     assert first.returncode == 0, first.stderr
     assert first.stderr == ""
     assert "created the reference source tables in 'public'" in first.stdout
@@ -252,7 +252,7 @@ def test_migrate_twice_is_idempotent(db_url: str) -> None:
 
 def test_collect_on_a_freshly_loaded_database(db_url: str) -> None:
     env = cli_env(db_url)
-    assert run_cli("migrate", env=env).returncode == 0
+    assert run_cli("migrate", "--create-source-tables", env=env).returncode == 0
     load_small_dataset(db_url)
     proc = run_cli("collect", "--at", "2024-06-15T12:00:00Z", env=env)
     assert proc.returncode == 0, proc.stderr
@@ -284,11 +284,18 @@ def test_collect_on_a_freshly_loaded_database(db_url: str) -> None:
         assert v("group_evaluation_timestamp_seconds", group=group) == T.timestamp()
 
 
-def test_collect_migrates_by_itself_when_only_the_source_tables_exist(db_url: str) -> None:
+def test_collect_never_migrates_it_says_to_run_migrate(db_url: str) -> None:
     reference = (ROOT / "sql" / "reference" / "source_tables.sql").read_text(encoding="utf-8")
     with psycopg.connect(db_url) as conn:
         conn.execute(reference)  # type: ignore[arg-type]
     load_small_dataset(db_url)
+    refused = run_cli("collect", "--at", "2024-06-15T12:00:00+00:00", env=cli_env(db_url))
+    line = assert_one_line_error(refused, 4)
+    assert "is not migrated: run `execmetrics migrate`" in line
+    with psycopg.connect(db_url) as conn:
+        schemas = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace")}
+    assert "execmetrics" not in schemas
+    assert run_cli("migrate", env=cli_env(db_url)).returncode == 0
     proc = run_cli("collect", "--at", "2024-06-15T12:00:00+00:00", env=cli_env(db_url))
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -302,7 +309,9 @@ def test_collect_migrates_by_itself_when_only_the_source_tables_exist(db_url: st
 def test_collect_with_the_shipped_example_config(db_url: str) -> None:
     env = cli_env(db_url)
     example = str(ROOT / "examples" / "config.yml")
-    assert run_cli("--config", example, "migrate", env=env).returncode == 0
+    assert (
+        run_cli("--config", example, "migrate", "--create-source-tables", env=env).returncode == 0
+    )
     load_small_dataset(db_url)
     proc = run_cli("--config", example, "collect", "--at", "2024-06-15T13:00:00+01:00", env=env)
     assert proc.returncode == 0, proc.stderr

@@ -280,7 +280,7 @@ def test_unknown_path_is_404(client: TestClient) -> None:
 def test_real_serve_end_to_end(db_url: str) -> None:
     from exporter.migrate import migrate
 
-    migrate(db_url, Config())
+    migrate(db_url, Config(), create_source_tables=True)
     now = datetime.now(UTC).replace(microsecond=0)
     load_small_dataset(db_url, now)
     with serving(db_url) as server:

@@ -162,7 +162,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def test_landing_page_in_headless_chromium(db_url: str, tmp_path: Path) -> None:
     binary = require_tool("chromium")
-    migrate(db_url, Config())
+    migrate(db_url, Config(), create_source_tables=True)
     load_dataset(db_url, datetime.now(UTC).replace(microsecond=0))
 
     with serving(db_url) as server:

@@ -23,7 +23,7 @@ def _rows(url: str, query: str) -> list[tuple[object, ...]]:
 
 def test_versions_are_recorded_and_a_second_run_changes_nothing(db_url: str) -> None:
     config = parse_config({})
-    first = migrate(db_url, config)
+    first = migrate(db_url, config, create_source_tables=True)
     assert first.created_reference_tables and first.rebuilt_views
     assert first.applied == ["V001__settings.sql", "V010__refresh_lease.sql"]
     second = migrate(db_url, config)
@@ -35,11 +35,15 @@ def test_versions_are_recorded_and_a_second_run_changes_nothing(db_url: str) -> 
 
 
 def test_new_settings_rebuild_the_view_layer(db_url: str) -> None:
-    migrate(db_url, parse_config({}))
+    migrate(db_url, parse_config({}), create_source_tables=True)
     assert ensure_schema(db_url, parse_config({})) is None
     london = parse_config({"reporting": {"timezone": "Europe/London"}})
-    rebuilt = ensure_schema(db_url, london)
-    assert rebuilt is not None and rebuilt.rebuilt_views
+    with pytest.raises(SchemaError) as refused:  # only migrate changes the schema
+        ensure_schema(db_url, london)
+    assert "reporting.timezone UTC (config: Europe/London)" in str(refused.value)
+    rebuilt = migrate(db_url, london)
+    assert rebuilt.rebuilt_views
+    assert rebuilt.changed_settings == ["reporting.timezone UTC -> Europe/London"]
     assert _rows(db_url, "SELECT reporting_timezone FROM execmetrics.settings") == [
         ("Europe/London",)
     ]
@@ -91,7 +95,7 @@ def limited_owner_url(pg_server_url: str) -> Iterator[str]:
 
 
 def test_an_owner_without_createrole_can_migrate(limited_owner_url: str) -> None:
-    result = migrate(limited_owner_url, parse_config({}))
+    result = migrate(limited_owner_url, parse_config({}), create_source_tables=True)
     assert result.rebuilt_views
     owner = _rows(
         limited_owner_url,

@@ -156,7 +156,9 @@ def test_installed_copy_reads_sql_and_templates_from_the_package(
 
 def test_installed_copy_migrates_and_collects(installed: Path, outside: Path, db_url: str) -> None:
     env = {"EXECMETRICS_DATABASE_URL": db_url}
-    migrate = run_installed(installed, outside, "-m", "exporter.cli", "migrate", env=env)
+    migrate = run_installed(
+        installed, outside, "-m", "exporter.cli", "migrate", "--create-source-tables", env=env
+    )
     assert migrate.returncode == 0, migrate.stderr
     assert "created the reference source tables" in migrate.stdout
 

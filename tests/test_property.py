@@ -203,7 +203,14 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     # for many periods a rate on, or a day either side of, the local date it starts (so
     # reading the start date in UTC instead of the reporting zone shows); a few more near
     # the anchors; sometimes a row for the reporting currency itself (reading R3).
-    rate_values = ["0.8", "1.25", "0.5", "1.17", "2"]
+    # One draw in six is a rate that does not exist (SPEC §3): 0, negative, NaN, ±Infinity.
+    rate_values = ["0.8", "1.25", "0.5", "1.17", "2"] * 5 + [
+        "0",
+        "-1.5",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+    ]
     rates: dict[tuple[str, date], Decimal] = {}
     for cur in ("GBP", "EUR", "USD"):
         if cur == currency and draw(st.booleans()):

@@ -44,7 +44,7 @@ def wait_until(store: Store, condition: Callable[[State], bool], timeout: float 
 
 @pytest.fixture
 def running(db_url: str) -> Iterator[tuple[MetricScheduler, Store, str]]:
-    migrate(db_url, FAST)
+    migrate(db_url, FAST, create_source_tables=True)
     load_small_dataset(db_url, datetime.now(UTC).replace(microsecond=0))
     db = Database(db_url, FAST, max_size=len(GROUP_NAMES) + 1)
     db.open()

@@ -255,7 +255,7 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
     urls = {name: make_database() for name in DATASETS}
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     for step in (
-        ["migrate"],
+        ["migrate", "--create-source-tables"],
         ["seed", "--scale", "small", "--end", end.isoformat(), "--no-progress"],
     ):
         run_all_checked(

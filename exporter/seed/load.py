@@ -155,7 +155,7 @@ def _check_tables(cur: psycopg.Cursor[Any], schema: str, replace: bool) -> None:
     if missing:
         raise SchemaError(
             f"source table(s) missing in schema {schema!r}: {', '.join(missing)};"
-            " run `execmetrics migrate` first"
+            " run `execmetrics migrate --create-source-tables` first"
         )
     holding = []
     for table in NAMES:

@@ -3,7 +3,10 @@
 --   mrr = amount_minor / interval_months / 100 x fx
 -- where fx is the rate of the period's currency with the latest valid_from on or
 -- before the local date of started_at (1 for the reporting currency), so a period
--- keeps one rate for its whole life.
+-- keeps one rate for its whole life. A rate that is not a positive finite number (0,
+-- negative, NaN, Infinity, -Infinity, NULL) does not exist: it is never chosen, so the
+-- period falls back to the latest valid rate before it, or has none (SPEC §3). NaN
+-- sorts above every number in PostgreSQL (NaN > 0 is true), hence `< 'Infinity'`.
 -- The period contributes at t when live_from <= t < coalesce(live_until, infinity):
 -- live_from = started_at, or trial_ends_at when the trial ends later.
 -- Rows left out (counted by the quality group): amount_minor < 0, no fx rate for the
@@ -29,6 +32,8 @@ CROSS JOIN LATERAL (
                      FROM fx_rates AS r
                      WHERE r.currency = s.currency
                        AND r.valid_from <= (s.started_at AT TIME ZONE cfg.reporting_timezone)::date
+                       AND r.rate > 0
+                       AND r.rate < 'Infinity'
                      ORDER BY r.valid_from DESC
                      LIMIT 1)
            END AS rate

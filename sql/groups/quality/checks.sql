@@ -10,6 +10,8 @@ WITH subs AS (
                      SELECT 1 FROM fx_rates AS r
                      WHERE r.currency = s.currency
                        AND r.valid_from <= (s.started_at AT TIME ZONE cfg.reporting_timezone)::date
+                       AND r.rate > 0
+                       AND r.rate < 'Infinity'
                  )
            ) AS missing_fx_rate,
            count(*) FILTER (WHERE s.ended_at < s.started_at) AS ended_before_started,
@@ -18,6 +20,13 @@ WITH subs AS (
            ) AS invalid_interval
     FROM subscriptions AS s
     CROSS JOIN settings AS cfg
+),
+rates AS (
+    -- not a positive finite number; NaN > 0 is true in PostgreSQL, so bound it above
+    SELECT count(*) FILTER (
+               WHERE NOT coalesce(r.rate > 0 AND r.rate < 'Infinity', false)
+           ) AS invalid
+    FROM fx_rates AS r
 ),
 sessions AS (
     SELECT count(*) FILTER (
@@ -37,12 +46,13 @@ future AS (
          + (SELECT count(*) FROM invitations WHERE sent_at > %(future_limit)s) AS rows
 )
 SELECT check_name, issues::double precision AS issues
-FROM subs, sessions, invites, future,
+FROM subs, rates, sessions, invites, future,
 LATERAL (VALUES
     ('subscription_negative_amount', subs.negative_amount),
     ('subscription_missing_fx_rate', subs.missing_fx_rate),
     ('subscription_ended_before_started', subs.ended_before_started),
     ('subscription_invalid_interval', subs.invalid_interval),
+    ('fx_rate_invalid', rates.invalid),
     ('session_user_not_exactly_one', sessions.not_exactly_one),
     ('session_nonpositive_duration', sessions.nonpositive_duration),
     ('invitation_accepted_before_sent', invites.accepted_before_sent),
