@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 T = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 SECRET = "pa55-w0rd-never-shown"
@@ -193,3 +194,11 @@ def serving(
                     process.kill()
                     process.wait(timeout=5)
             server.final_stderr = server.stderr()
+
+
+def exposition_values(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            values[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return values

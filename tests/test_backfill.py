@@ -20,9 +20,9 @@ from exporter.backfill import backfill, instants, openmetrics, parse_step
 from exporter.errors import ConfigError
 from exporter.service import collect
 from tests import support as S
+from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.conftest import require_tool
 from tests.stack import free_port, running
-from tests.test_cli import assert_one_line_error, cli_env, run_cli
 
 ZONE = "Europe/London"
 HEALTH = {m.name for m in catalog.ALL if m.group == "health"}

@@ -20,8 +20,7 @@ import pytest
 from exporter.migrate import migrate
 from exporter.sqlfiles import read_sql
 from exporter.vocabulary import Check
-from tests.support import config as make_config
-from tests.test_cli import (
+from tests.cli_support import (
     SECRET,
     assert_one_line_error,
     cli_env,
@@ -31,6 +30,7 @@ from tests.test_cli import (
     load_small_dataset,
     run_cli,
 )
+from tests.support import config as make_config
 
 AT = "2024-06-15T12:00:00Z"
 

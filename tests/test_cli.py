@@ -16,7 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cli_support import (
     EXPECTED_MRR,
@@ -26,6 +25,7 @@ from tests.cli_support import (
     assert_one_line_error,
     cli_env,
     dead_url,
+    exposition_values,
     load_small_dataset,
     run_cli,
 )
@@ -44,14 +44,6 @@ def write(path: Path, text: str) -> Path:
 def sql_exec(url: str, statement: str, params: tuple[object, ...] | None = None) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(statement, params)  # type: ignore[arg-type]
-
-
-def exposition_values(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    values = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            values[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return values
 
 
 @contextmanager

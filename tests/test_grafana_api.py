@@ -15,11 +15,11 @@ from exporter.backfill import backfill, instants, parse_step
 from exporter.config import parse_config
 from exporter.grafana_api import push
 from exporter.grafana_snapshot import Range, snapshot
+from tests.cli_support import assert_one_line_error, run_cli
 from tests.conftest import require_tool
 from tests.fake_grafana import fake_grafana
 from tests.stack import free_port, running
 from tests.test_backfill import FIRST, NOW, dataset
-from tests.test_cli import assert_one_line_error, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "glsa_test_token"
@@ -82,7 +82,7 @@ def test_cli_push_refused_token_and_unreachable(tmp_path: Path) -> None:
 
 
 def _env() -> dict[str, str]:
-    from tests.test_cli import cli_env
+    from tests.cli_support import cli_env
 
     return cli_env()
 

@@ -24,8 +24,8 @@ from exporter.report.month import Month
 from exporter.service import collect
 from exporter.snapshot import Sample, Snapshot, merge
 from tests import support as S
+from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.conftest import require_tool
-from tests.test_cli import assert_one_line_error, cli_env, run_cli
 
 ZONE = "Europe/London"
 MARCH = Month(2026, 3)

@@ -26,8 +26,8 @@ from exporter.groups import GROUPS
 from exporter.report import archive, delivery
 from exporter.report.jobs import ReportJobs
 from exporter.store import Store
+from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.stack import free_port
-from tests.test_cli import assert_one_line_error, cli_env, run_cli
 from tests.test_report import ZONE, dataset
 
 NOW = datetime(2026, 4, 1, 6, 30, tzinfo=UTC)  # 1 April, 07:30 BST: March has ended
