@@ -106,7 +106,7 @@ def soak(minutes: float, restart_every: float, scrapers: int, out: Path | None =
                 "refresh": {"interval_seconds": REFRESH_INTERVAL},
                 "database": {"connect_timeout_seconds": 2},
             }
-            migrate(pg.url, parse_config(settings))
+            migrate(pg.url, parse_config(settings), create_source_tables=True)
             load_small_dataset(pg.url, datetime.now(UTC).replace(microsecond=0))
             config = write_config(folder, settings)
             with (

@@ -233,7 +233,7 @@ class GrafanaConfig(_Model):
     ``EXECMETRICS_GRAFANA_TOKEN`` or the file ``token_file``, never from this file."""
 
     url: str | None = None
-    token_file: Path | None = None
+    token_file: Path | None = Field(default=None, strict=False)
     folder_uid: str = "execmetrics"
     folder_title: str = "Executive metrics"
     prometheus_url: str = Field(
@@ -250,10 +250,14 @@ class SmtpConfig(_Model):
     port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     username: str | None = None
-    password_file: Path | None = Field(default=None, description="else EXECMETRICS_SMTP_PASSWORD")
+    password_file: Path | None = Field(
+        default=None, strict=False, description="else EXECMETRICS_SMTP_PASSWORD"
+    )
     sender: str
-    recipients: tuple[str, ...] = Field(min_length=1)
-    ca_file: Path | None = Field(default=None, description="CA bundle to verify the server")
+    recipients: tuple[str, ...] = Field(min_length=1, strict=False)
+    ca_file: Path | None = Field(
+        default=None, strict=False, description="CA bundle to verify the server"
+    )
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
 
@@ -266,7 +270,7 @@ class ReportsConfig(_Model):
     """Board reports built by ``serve``: monthly on the 1st, a weekly summary on Mondays."""
 
     enabled: bool = False
-    directory: Path = Path("reports")
+    directory: Path = Field(default=Path("reports"), strict=False)
     keep: int = Field(default=24, ge=1, le=1000)
     monthly_time: str = Field(default="07:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     weekly: bool = True

@@ -172,9 +172,22 @@ def _owned(
         return {(k, n) for k, n in rows} | {("table", t) for t in _BOOKKEEPING}
     if ("table", "schema_migrations") in present and ("table", "view_layer") in present:
         return {o for o in present if o[0] in _LEGACY_KINDS} | {
-            ("table", t) for t in _LEGACY_TABLES
+            ("table", t) for t in (*_LEGACY_TABLES, *_migration_tables())
         }
     return set()
+
+
+_CREATE_TABLE = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+def _migration_tables() -> set[str]:
+    """The tables the versioned migrations create (a schema migrated before ownership
+    was recorded may hold any of them)."""
+    return {
+        name
+        for path in sql_files("migrations", "V*.sql")
+        for name in _CREATE_TABLE.findall(path.read_text(encoding="utf-8"))
+    }
 
 
 def _check_ownership(conn: psycopg.Connection, config: Config) -> set[tuple[str, str]]:

@@ -168,9 +168,6 @@ URLS = {
         ("collect",), 2, "IPv6 host address", url=f"postgresql://u:{_PW}@[::1:5/x"
     ),
     "database-closed-port": Case(("collect",), 3, "database unreachable"),
-    "database-closed-port-serve": Case(
-        ("serve", "--listen", "127.0.0.1:{port}"), 3, "database unreachable"
-    ),
     "database-invalid-host": Case(
         ("migrate",), 3, "database unreachable", url=f"postgresql://u:{_PW}@db.invalid:5432/x"
     ),
@@ -488,7 +485,7 @@ def test_serve_honours_log_level(db_url: str, level: str | None, shown: bool) ->
 
     import httpx
 
-    from tests.test_cli import execmetrics_bin
+    from tests.cli_support import execmetrics_bin
 
     _migrated(db_url)
     port = free_port()

@@ -36,7 +36,7 @@ def test_backoff_doubles_and_is_capped() -> None:
 
 def test_serve_waits_for_a_database_that_is_down_at_start(folder: Path) -> None:
     with local_postgres(free_port()) as pg:
-        migrate(pg.url, Config())
+        migrate(pg.url, Config(), create_source_tables=True)
         load_small_dataset(pg.url, datetime.now(UTC).replace(microsecond=0))
         pg.stop()
         with serve_process(pg.url, folder) as server:
@@ -60,7 +60,7 @@ def test_serve_waits_for_a_database_that_is_down_at_start(folder: Path) -> None:
 
 
 def test_sigterm_is_a_clean_exit_0(db_url: str, folder: Path) -> None:
-    migrate(db_url, Config())
+    migrate(db_url, Config(), create_source_tables=True)
     load_small_dataset(db_url, datetime.now(UTC).replace(microsecond=0))
     with serve_process(db_url, folder) as server:
         eventually(lambda: server.get("/-/ready").status_code == 200, 30, "ready")
@@ -90,7 +90,7 @@ def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
 ) -> None:
     settings = {"refresh": {"interval_seconds": INTERVAL}}
     config = parse_config(settings)
-    migrate(db_url, config)
+    migrate(db_url, config, create_source_tables=True)
     load_small_dataset(db_url, datetime.now(UTC).replace(microsecond=0))
     path = write_config(folder, settings)
     with (
@@ -145,7 +145,7 @@ def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
 
 def test_a_killed_leader_is_replaced(db_url: str, folder: Path) -> None:
     settings = {"refresh": {"interval_seconds": INTERVAL}}
-    migrate(db_url, parse_config(settings))
+    migrate(db_url, parse_config(settings), create_source_tables=True)
     load_small_dataset(db_url, datetime.now(UTC).replace(microsecond=0))
     path = write_config(folder, settings)
     with (

@@ -26,7 +26,7 @@ CONFIG = parse_config({})
 
 @pytest.fixture
 def db(db_url: str) -> str:
-    migrate(db_url, CONFIG)
+    migrate(db_url, CONFIG, create_source_tables=True)
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE public.platform_secrets (id int)")
     return db_url

@@ -131,7 +131,7 @@ def test_bad_web_config_is_one_line_exit_2(folder: Path, text: str, needle: str)
 
 @pytest.fixture
 def dataset(db_url: str) -> str:
-    migrate(db_url, parse_config({}))
+    migrate(db_url, parse_config({}), create_source_tables=True)
     load_small_dataset(db_url)
     return db_url
 
