@@ -59,8 +59,23 @@ IN_CURRENCY = {"currency": CURRENCY}
 IN_VIRAL_WINDOW = {"window": VIRAL_WINDOW}
 
 
+# What the recording rules that the boards read compute (the catalog defines the metrics).
+# A panel's note follows the definition, punctuation first.
+RULE_DEFINITIONS = {
+    "execmetrics:mrr_quick_ratio:ratio": "(new + expansion) / (contraction + churn) MRR over "
+    "the trailing month (recording rule execmetrics:mrr_quick_ratio:ratio)",
+    "execmetrics:net_mrr_churn:ratio": "(churn + contraction - expansion) / MRR one month "
+    "earlier (recording rule execmetrics:net_mrr_churn:ratio)",
+    "execmetrics:user_quick_ratio:ratio": "(new + resurrected) / dormant users over the last "
+    "30 days, per side (recording rule execmetrics:user_quick_ratio:ratio)",
+}
+
+
 def d(name: str) -> str:
-    """The catalog definition of a metric, for panel descriptions."""
+    """The catalog definition of a metric (or what a recording rule computes), for panel
+    descriptions."""
+    if name in RULE_DEFINITIONS:
+        return RULE_DEFINITIONS[name]
     return catalog.BY_NAME[name].definition
 
 

@@ -4,57 +4,48 @@ from __future__ import annotations
 
 from dashboards import cards as c
 from dashboards.cards import ACTIVE, d
+from dashboards.common import Metric, area_board
 from dashboards.layout import Board
-from dashboards.links import AREAS
 from dashboards.options import BuildOptions
 from dashboards.queries import agg, panel_sql
-from dashboards.specs import FULL, HALF, Row, SqlTable, Target, Trend
-from dashboards.units import unit_for
+from dashboards.specs import FULL, HALF, Row, SqlTable, Target
 from exporter.vocabulary import GroupName, UserType
 
 GROUP = GroupName.ENGAGEMENT
-AREA = AREAS[GROUP]
 OVERALL = "execmetrics_session_duration_average_seconds"
 PER_SIDE = "execmetrics_session_duration_average_by_user_type_seconds"
 
 
 def board(opts: BuildOptions) -> Board:
-    def unit(name: str) -> str:
-        return unit_for(name, opts.currency)
-
-    return Board(
-        uid=AREA.uid,
-        title="Engagement",
-        description=(
-            "How often users come back (DAU/MAU stickiness per side, against B2B SaaS bands "
-            "for suppliers and consumer bands for couples) and how long they stay."
-        ),
-        items=(
-            Row("Summary"),
+    m = Metric(opts)
+    unit = m.unit
+    return area_board(
+        opts,
+        GROUP,
+        "How often users come back (DAU/MAU stickiness per side, against B2B SaaS bands "
+        "for suppliers and consumer bands for couples) and how long they stay.",
+        (
             *c.engagement_cards(opts),
             Row("Stickiness"),
-            c.side_stickiness_trend(opts, UserType.SUPPLIER),
-            c.side_stickiness_trend(opts, UserType.COUPLE),
+            *(c.side_stickiness_trend(opts, side) for side in UserType),
             c.stickiness_trend(opts, size=HALF),
-            Trend(
+            m.trend(
                 "DAU, WAU and MAU",
-                "Distinct users of both sides with a session in the last day, 7 days and "
-                "30 days. " + d(ACTIVE),
-                unit(ACTIVE),
+                ACTIVE,
                 HALF,
-                targets=c.dau_wau_mau_targets(),
+                *c.dau_wau_mau_targets(),
+                description="Distinct users of both sides with a session in the last day, "
+                "7 days and 30 days. " + d(ACTIVE),
                 min=0,
             ),
             Row("Sessions"),
-            Trend(
+            m.trend(
                 "Average session duration per side",
-                f"{d(PER_SIDE)} {d(OVERALL)}",
-                unit(OVERALL),
+                OVERALL,
                 HALF,
-                targets=(
-                    Target(agg(OVERALL), "all users"),
-                    Target(agg(PER_SIDE, ("user_type",)), "{{user_type}}s"),
-                ),
+                Target(agg(OVERALL), "all users"),
+                Target(agg(PER_SIDE, ("user_type",)), "{{user_type}}s"),
+                description=f"{d(PER_SIDE)} {d(OVERALL)}",
                 min=0,
             ),
             SqlTable(
@@ -75,10 +66,5 @@ def board(opts: BuildOptions) -> Board:
                 sql=panel_sql("daily_duration"),
                 time_series=True,
             ),
-            Row("Data"),
-            c.area_quality(opts, GROUP),
-            c.area_freshness(opts, GROUP),
-            c.area_last_run(opts, GROUP),
         ),
-        tags=(GROUP,),
     )

@@ -4,24 +4,21 @@ marketplace liquidity, MRR at risk, LTV, trial conversion and couples by stage."
 
 from __future__ import annotations
 
-from dashboards import cards as c
-from dashboards.cards import IN_CURRENCY, IN_VIRAL_WINDOW, K_TEXT, d
+from dashboards.cards import IN_CURRENCY, IN_VIRAL_WINDOW, K_TEXT, Card, Series, d
+from dashboards.common import Metric, area_board
 from dashboards.layout import Board
-from dashboards.links import AREAS, Area
+from dashboards.links import Area
 from dashboards.options import BuildOptions
 from dashboards.queries import agg, rule
 from dashboards.specs import (
-    CARD,
     HALF,
     CohortTable,
     Row,
     Stat,
     Target,
     Trend,
-    stacked,
 )
-from dashboards.thresholds import AT_LEAST_ONE, K_TARGET, bands, percent, steps
-from dashboards.units import unit_for
+from dashboards.thresholds import AT_LEAST_ONE, AT_ONE, K_TARGET, bands, percent
 from dashboards.variables import CURRENCY_VARIABLE, VIRAL_WINDOW_VARIABLE
 from exporter.vocabulary import (
     CYCLE_TIME_QUANTILES,
@@ -32,7 +29,6 @@ from exporter.vocabulary import (
 )
 
 GROUP = GroupName.GROWTH
-AREA = AREAS[GROUP]
 LIFECYCLE = "execmetrics_user_lifecycle"
 USER_QUICK_RATIO = "execmetrics:user_quick_ratio:ratio"
 K = "execmetrics_viral_coefficient"
@@ -65,20 +61,18 @@ RETENTION_TEXT = (
 )
 
 
-def _lifecycle(side: UserType, opts: BuildOptions) -> Trend:
+def _lifecycle(m: Metric, side: UserType) -> Trend:
     def state(s: LifecycleState) -> str:
         return agg(LIFECYCLE, user_type=side, state=s)
 
     gains = (LifecycleState.NEW, LifecycleState.RETURNING, LifecycleState.RESURRECTED)
-    return Trend(
+    return m.trend(
         f"{side.capitalize()} growth accounting",
-        d(LIFECYCLE) + f" {side.capitalize()}s; the dormant users are drawn below zero (negated).",
-        unit_for(LIFECYCLE, opts.currency),
+        LIFECYCLE,
         HALF,
-        targets=(
-            *(Target(state(s), str(s)) for s in gains),
-            Target(f"-{state(LifecycleState.DORMANT)}", str(LifecycleState.DORMANT)),
-        ),
+        *(Target(state(s), str(s)) for s in gains),
+        Target(f"-{state(LifecycleState.DORMANT)}", str(LifecycleState.DORMANT)),
+        note=f" {side.capitalize()}s; the dormant users are drawn below zero (negated).",
         stacked=True,
         fill=80,
         bars=True,
@@ -86,161 +80,118 @@ def _lifecycle(side: UserType, opts: BuildOptions) -> Trend:
     )
 
 
-def _cohorts(title: str, name: str, opts: BuildOptions, **matchers: str) -> CohortTable:
-    return CohortTable(
+def _cohorts(m: Metric, title: str, name: str, **matchers: str) -> CohortTable:
+    return m.panel(
+        CohortTable,
         title,
-        d(name) + " One row per cohort at the end of the time range. " + RETENTION_TEXT,
-        unit_for(name, opts.currency),
+        name,
         HALF.high(12),
-        targets=(Target(agg(name, ("cohort",), **matchers), "{{cohort}}"),),
+        Target(agg(name, ("cohort",), **matchers), "{{cohort}}"),
+        note=" One row per cohort at the end of the time range. " + RETENTION_TEXT,
         thresholds=RETENTION_BANDS,
     )
 
 
+GROWTH_CARDS = (
+    Card("MRR at risk", MRR_AT_RISK, "MRR at risk", matchers=IN_CURRENCY),
+    Card("LTV", LTV, "LTV", matchers=IN_CURRENCY),
+    Card("Trial conversion", TRIAL_CONVERSION, "trial conversion", decimals=1),
+    Card(
+        "Users' quick ratio",
+        USER_QUICK_RATIO,
+        "suppliers",
+        matchers={"user_type": UserType.SUPPLIER},
+        intro=d(USER_QUICK_RATIO) + "; above 1 the active base grows.",
+        thresholds=AT_LEAST_ONE,
+        color_mode="value",
+        decimals=2,
+        more=(Series(USER_QUICK_RATIO, "couples", {"user_type": UserType.COUPLE}),),
+    ),
+)
+
+
 def growth_cards(opts: BuildOptions, links: tuple[Area, ...] = ()) -> list[Stat]:
     """The headline numbers of growth; the overview passes ``links`` to this board."""
-
-    def unit(name: str) -> str:
-        return unit_for(name, opts.currency)
-
-    return [
-        Stat(
-            "MRR at risk",
-            d(MRR_AT_RISK),
-            unit(MRR_AT_RISK),
-            CARD,
-            links,
-            targets=(Target(agg(MRR_AT_RISK, **IN_CURRENCY), "MRR at risk"),),
-        ),
-        Stat(
-            "LTV",
-            d(LTV),
-            unit(LTV),
-            CARD,
-            links,
-            targets=(Target(agg(LTV, **IN_CURRENCY), "LTV"),),
-        ),
-        Stat(
-            "Trial conversion",
-            d(TRIAL_CONVERSION),
-            unit(TRIAL_CONVERSION),
-            CARD,
-            links,
-            targets=(Target(agg(TRIAL_CONVERSION), "trial conversion"),),
-            decimals=1,
-        ),
-        Stat(
-            "Users' quick ratio",
-            "(new + resurrected) / dormant users over the last 30 days, per side "
-            f"(recording rule {USER_QUICK_RATIO}); above 1 the active base grows.",
-            unit(USER_QUICK_RATIO),
-            CARD,
-            links,
-            targets=tuple(
-                Target(rule(USER_QUICK_RATIO, user_type=side), f"{side}s") for side in UserType
-            ),
-            thresholds=AT_LEAST_ONE,
-            color_mode="value",
-            decimals=2,
-        ),
-    ]
+    return [card.stat(opts, links) for card in GROWTH_CARDS]
 
 
 def board(opts: BuildOptions) -> Board:
-    def unit(name: str) -> str:
-        return unit_for(name, opts.currency)
-
-    return Board(
-        uid=AREA.uid,
-        title="Growth",
-        description=(
-            "Growth accounting of both sides (who is new, returning, resurrected or dormant), "
-            "cohort retention, the viral loop counted per couple, marketplace liquidity, and "
-            "the revenue signals of growth: MRR at risk, LTV and trial conversion."
-        ),
-        items=(
-            Row("Summary"),
+    m = Metric(opts)
+    return area_board(
+        opts,
+        GROUP,
+        "Growth accounting of both sides (who is new, returning, resurrected or dormant), "
+        "cohort retention, the viral loop counted per couple, marketplace liquidity, and "
+        "the revenue signals of growth: MRR at risk, LTV and trial conversion.",
+        (
             *growth_cards(opts),
             Row("Growth accounting"),
-            *(_lifecycle(side, opts) for side in UserType),
-            Trend(
+            *(_lifecycle(m, side) for side in UserType),
+            m.trend(
                 "Users' quick ratio",
-                "(new + resurrected) / dormant users over the last 30 days, per side "
-                f"(recording rule {USER_QUICK_RATIO}); absent when nobody went dormant. "
-                "The dashed line marks 1: above it the active base grows.",
-                unit(USER_QUICK_RATIO),
+                USER_QUICK_RATIO,
                 HALF.high(8),
-                targets=(Target(rule(USER_QUICK_RATIO), "{{user_type}}"),),
-                thresholds=steps("transparent", (1.0, "green")),
-                thresholds_style="dashed",
+                Target(rule(USER_QUICK_RATIO), "{{user_type}}"),
+                note="; absent when nobody went dormant. The dashed line marks 1: above it the "
+                "active base grows.",
+                lines=AT_ONE,
                 decimals=2,
                 min=0,
             ),
-            stacked(
+            m.stacked(
                 "Couples by stage",
-                d(COUPLES),
-                unit(COUPLES),
+                COUPLES,
                 HALF.high(8),
                 Target(agg(COUPLES, ("stage",)), "{{stage}}"),
             ),
             Row("Cohorts"),
-            _cohorts("Supplier logo retention by cohort", LOGO_RETENTION, opts),
-            _cohorts("Supplier MRR retention by cohort", MRR_RETENTION, opts),
+            _cohorts(m, "Supplier logo retention by cohort", LOGO_RETENTION),
+            _cohorts(m, "Supplier MRR retention by cohort", MRR_RETENTION),
             *(
-                _cohorts(f"Active {side}s by cohort", ACTIVE_RATIO, opts, user_type=side)
+                _cohorts(m, f"Active {side}s by cohort", ACTIVE_RATIO, user_type=side)
                 for side in UserType
             ),
             Row("Viral loop"),
-            Trend(
+            m.trend(
                 "K and unique K against the target",
-                f"{d(K)} {d(K_UNIQUE)} The dashed line is the K target ({K_TEXT}).",
-                unit(K),
+                K,
                 HALF,
-                targets=(
-                    Target(agg(K, **IN_VIRAL_WINDOW), "K ({{window}})"),
-                    Target(agg(K_UNIQUE, **IN_VIRAL_WINDOW), "unique K"),
-                ),
+                Target(agg(K, **IN_VIRAL_WINDOW), "K ({{window}})"),
+                Target(agg(K_UNIQUE, **IN_VIRAL_WINDOW), "unique K"),
+                description=f"{d(K)} {d(K_UNIQUE)} The dashed line is the K target ({K_TEXT}).",
                 thresholds=K_TARGET,
                 thresholds_style="dashed",
                 decimals=2,
                 min=0,
             ),
-            Trend(
+            m.trend(
                 "Viral cycle time",
-                d(CYCLE_TIME),
-                unit(CYCLE_TIME),
+                CYCLE_TIME,
                 HALF,
-                targets=tuple(
+                *(
                     Target(agg(CYCLE_TIME, quantile=f"{q:g}", **IN_VIRAL_WINDOW), f"p{100 * q:g}")
                     for q in CYCLE_TIME_QUANTILES
                 ),
                 min=0,
             ),
-            Trend(
+            m.trend(
                 "Marketplace liquidity",
-                d(LIQUIDITY),
-                unit(LIQUIDITY),
+                LIQUIDITY,
                 HALF.high(8),
-                targets=(Target(agg(LIQUIDITY, ("side",)), "{{side}}"),),
+                Target(agg(LIQUIDITY, ("side",)), "{{side}}"),
                 min=0,
             ),
             Row("Revenue"),
-            Trend(
+            m.trend(
                 "MRR at risk",
-                d(MRR_AT_RISK) + " Drawn with the MRR it is part of.",
-                unit(MRR_AT_RISK),
+                MRR_AT_RISK,
                 HALF.high(8),
-                targets=(
-                    Target(agg(MRR_AT_RISK, **IN_CURRENCY), "MRR at risk ({{currency}})"),
-                    Target(agg(MRR, **IN_CURRENCY), "MRR"),
-                ),
+                Target(agg(MRR_AT_RISK, **IN_CURRENCY), "MRR at risk ({{currency}})"),
+                Target(agg(MRR, **IN_CURRENCY), "MRR"),
+                note=" Drawn with the MRR it is part of.",
                 colors={"MRR": "blue"},
                 min=0,
             ),
-            Row("Data"),
-            c.area_freshness(opts, GROUP),
-            c.area_last_run(opts, GROUP),
         ),
-        variables=(CURRENCY_VARIABLE, VIRAL_WINDOW_VARIABLE),
-        tags=(GROUP,),
+        (CURRENCY_VARIABLE, VIRAL_WINDOW_VARIABLE),
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dashboards import cards as c
 from dashboards.cards import IN_CURRENCY, d
+from dashboards.common import Metric, area_board
 from dashboards.layout import Board
-from dashboards.links import AREAS
 from dashboards.options import BuildOptions
 from dashboards.queries import Re, agg, one_per_series, panel_sql, rule, sel
 from dashboards.specs import (
@@ -15,21 +15,16 @@ from dashboards.specs import (
     HALF,
     THIRD,
     TWO_THIRDS,
-    Bars,
     Row,
     SqlTable,
     Stat,
     Target,
-    Trend,
-    stacked,
 )
-from dashboards.thresholds import steps
-from dashboards.units import unit_for
+from dashboards.thresholds import AT_ONE, BOOKS_BALANCE
 from dashboards.variables import CURRENCY, CURRENCY_VARIABLE, LabelVariable
-from exporter.vocabulary import GroupName
+from exporter.vocabulary import TARGETS, GroupName
 
 GROUP = GroupName.REVENUE
-AREA = AREAS[GROUP]
 PLAN = Re("$plan")
 PLAN_VARIABLE = LabelVariable(
     "plan",
@@ -49,117 +44,98 @@ PAYING_BY_PLAN = "execmetrics_paying_suppliers_by_plan"
 BY_CATEGORY = "execmetrics_mrr_by_category"
 BY_COUNTRY = "execmetrics_mrr_by_country"
 RESIDUAL = "execmetrics_reconciliation_residual"
-# The residual beyond which the books do not balance (provisioning/prometheus/rules/
-# execmetrics.growth.yml, ExecMetricsBooksUnbalanced).
-BOOKS_TOLERANCE = 0.01
 
 
 def board(opts: BuildOptions) -> Board:
-    money = unit_for("execmetrics_mrr", opts.currency)
-
-    def unit(name: str) -> str:
-        return unit_for(name, opts.currency)
-
-    return Board(
-        uid=AREA.uid,
-        title="Revenue",
-        description=(
-            "Recurring revenue of the supplier subscriptions: MRR, its movements over the "
-            "trailing month, retention and churn, breakdowns, and the suppliers who churned "
-            "or contracted in the time range."
-        ),
-        items=(
-            Row("Summary"),
+    m = Metric(opts)
+    unit = m.unit
+    money = unit("execmetrics_mrr")
+    return area_board(
+        opts,
+        GROUP,
+        "Recurring revenue of the supplier subscriptions: MRR, its movements over the "
+        "trailing month, retention and churn, breakdowns, and the suppliers who churned "
+        "or contracted in the time range.",
+        (
             *c.revenue_cards(opts),
             Stat(
                 "Books balance",
                 "The largest absolute reconciliation residual over the checks, in the "
-                f"currency: {d(RESIDUAL)} Green at 0.00; red from "
-                f"{BOOKS_TOLERANCE:.2f}, the ExecMetricsBooksUnbalanced alert's threshold.",
+                f"currency: {d(RESIDUAL)} Green up to {TARGETS.books_tolerance:.2f}; red "
+                "above it, where the ExecMetricsBooksUnbalanced alert fires.",
                 money,
                 CARD,
                 targets=(
                     Target(f"max(abs({one_per_series(RESIDUAL, **IN_CURRENCY)}))", "residual"),
                 ),
-                thresholds=steps("green", (BOOKS_TOLERANCE, "red")),
+                thresholds=BOOKS_BALANCE,
                 color_mode="background",
                 graph=False,
                 decimals=2,
             ),
             Row("Trends"),
             c.mrr_movements_trend(opts, size=FULL),
-            Trend(
+            m.trend(
                 "Customer and revenue churn",
-                f"Over the trailing month at each instant: {d(CUSTOMER_CHURN)} {d(REVENUE_CHURN)}",
-                unit(CUSTOMER_CHURN),
+                CUSTOMER_CHURN,
                 HALF.high(8),
-                targets=(
-                    Target(agg(CUSTOMER_CHURN), "customer churn"),
-                    Target(agg(REVENUE_CHURN), "revenue churn"),
-                ),
+                Target(agg(CUSTOMER_CHURN), "customer churn"),
+                Target(agg(REVENUE_CHURN), "revenue churn"),
+                description="Over the trailing month at each instant: "
+                f"{d(CUSTOMER_CHURN)} {d(REVENUE_CHURN)}",
                 min=0,
             ),
-            Trend(
+            m.trend(
                 "Net revenue retention",
-                d(NRR) + " The dashed line marks 100 %.",
-                unit(NRR),
+                NRR,
                 HALF.high(8),
-                targets=(Target(agg(NRR), "net revenue retention"),),
-                thresholds=steps("transparent", (1.0, "green")),
-                thresholds_style="dashed",
+                Target(agg(NRR), "net revenue retention"),
+                note=" The dashed line marks 100 %.",
+                lines=AT_ONE,
             ),
-            Trend(
+            m.trend(
                 "Quick ratio",
-                "(new + expansion) / (contraction + churn) MRR over the trailing month "
-                f"(recording rule {QUICK_RATIO}). Above 1 MRR grows from "
-                "existing movements; dashed lines at 1 and 4.",
-                unit(QUICK_RATIO),
+                QUICK_RATIO,
                 HALF.high(8),
-                targets=(Target(rule(QUICK_RATIO), "quick ratio"),),
-                thresholds=steps("transparent", (1.0, "orange"), (4.0, "green")),
-                thresholds_style="dashed",
+                Target(rule(QUICK_RATIO), "quick ratio"),
+                note=". Above 1 MRR grows from existing movements; dashed lines at 1 and 4.",
+                lines=((1.0, "orange"), (4.0, "green")),
                 decimals=2,
                 min=0,
             ),
-            Trend(
+            m.trend(
                 "Net MRR churn",
-                "(churn + contraction - expansion) / MRR one month earlier (recording rule "
-                f"{NET_MRR_CHURN}). Below zero is net negative churn: expansion "
-                "outweighs the losses.",
-                unit(NET_MRR_CHURN),
+                NET_MRR_CHURN,
                 HALF.high(8),
-                targets=(Target(rule(NET_MRR_CHURN), "net MRR churn"),),
-                thresholds=steps("transparent", (0.0, "red")),
-                thresholds_style="dashed",
+                Target(rule(NET_MRR_CHURN), "net MRR churn"),
+                note=". Below zero is net negative churn: expansion outweighs the losses.",
+                lines=((0.0, "red"),),
             ),
             Row("Breakdowns"),
-            stacked(
+            m.stacked(
                 "MRR by plan",
-                d(BY_PLAN),
-                money,
+                BY_PLAN,
                 HALF,
                 Target(agg(BY_PLAN, ("plan",), **IN_CURRENCY, plan=PLAN), "{{plan}}"),
             ),
-            stacked(
+            m.stacked(
                 "Paying suppliers by plan",
-                d(PAYING_BY_PLAN),
-                unit(PAYING_BY_PLAN),
+                PAYING_BY_PLAN,
                 HALF,
                 Target(agg(PAYING_BY_PLAN, ("plan",), plan=PLAN), "{{plan}}"),
             ),
-            stacked(
+            m.stacked(
                 "MRR by supplier category",
-                d(BY_CATEGORY),
-                money,
+                BY_CATEGORY,
                 HALF,
                 Target(agg(BY_CATEGORY, ("category",), **IN_CURRENCY), "{{category}}"),
             ),
-            Bars(
+            m.bars(
                 "MRR by supplier country",
-                d(BY_COUNTRY) + " At the end of the time range.",
-                money,
+                BY_COUNTRY,
                 HALF,
-                targets=(Target(agg(BY_COUNTRY, ("country",), **IN_CURRENCY), "{{country}}"),),
+                Target(agg(BY_COUNTRY, ("country",), **IN_CURRENCY), "{{country}}"),
+                note=" At the end of the time range.",
             ),
             Row("Suppliers"),
             SqlTable(
@@ -181,11 +157,6 @@ def board(opts: BuildOptions) -> Board:
                 THIRD.high(10),
                 sql=panel_sql("changes_by_category"),
             ),
-            Row("Data"),
-            c.area_quality(opts, GROUP),
-            c.area_freshness(opts, GROUP),
-            c.area_last_run(opts, GROUP),
         ),
-        variables=(CURRENCY_VARIABLE, PLAN_VARIABLE),
-        tags=(GROUP,),
+        (CURRENCY_VARIABLE, PLAN_VARIABLE),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from grafana_foundation_sdk.models import dashboard as models
 
 from exporter.vocabulary import TARGETS, Bands
@@ -30,6 +32,7 @@ def band_text(b: Bands) -> str:
 NEUTRAL = steps("text")
 UP_GREEN = steps("red", (0.0, "green"))  # a change: red below zero, green at or above
 AT_LEAST_ONE = steps("red", (1.0, "green"))  # a retention ratio against 100 %
+AT_ONE = ((1.0, "green"),)  # a dashed reference line at 1 (100 %), for Metric(lines=...)
 K_TARGET = steps("red", (TARGETS.viral_coefficient, "green"))
 SUPPLIER_STICKINESS_BANDS = bands(TARGETS.supplier_stickiness)
 COUPLE_STICKINESS_BANDS = bands(TARGETS.couple_stickiness)
@@ -39,6 +42,10 @@ INDUSTRY_AVERAGE = steps("red", (TARGETS.stickiness_benchmark, "green"))
 STALE = TARGETS.stale_after_intervals
 STALENESS = steps("green", (STALE, "orange"), (4 * STALE, "red"))
 ISSUES = steps("green", (1.0, "orange"))
+# The books balance: green within the tolerance, red above it, where the
+# ExecMetricsBooksUnbalanced alert fires (``> tolerance``). Grafana colours a step from its
+# value up, so the red step starts at the next float above the tolerance.
+BOOKS_BALANCE = steps("green", (math.nextafter(TARGETS.books_tolerance, math.inf), "red"))
 BLUE = steps("blue")
 GREEN = steps("green")
 

@@ -4,9 +4,9 @@ recent sign-ups (PostgreSQL)."""
 from __future__ import annotations
 
 from dashboards import cards as c
-from dashboards.cards import MAU, d
+from dashboards.cards import MAU
+from dashboards.common import Metric, area_board
 from dashboards.layout import Board
-from dashboards.links import AREAS
 from dashboards.options import BuildOptions
 from dashboards.queries import Re, agg, panel_sql, sel
 from dashboards.specs import (
@@ -14,19 +14,14 @@ from dashboards.specs import (
     HALF,
     THIRD,
     TWO_THIRDS,
-    Bars,
     Row,
     SqlTable,
     Target,
-    Trend,
-    stacked,
 )
-from dashboards.units import unit_for
 from dashboards.variables import LabelVariable
 from exporter.vocabulary import GroupName, UserType
 
 GROUP = GroupName.USERS
-AREA = AREAS[GROUP]
 CATEGORY = Re("$category")
 COUNTRY = Re("$country")
 REGISTERED = "execmetrics_registered_users"
@@ -51,63 +46,54 @@ COUNTRY_VARIABLE = LabelVariable(
 )
 
 
-def _by_country(side: UserType, opts: BuildOptions) -> Bars:
-    return Bars(
-        f"{side.capitalize()}s by country",
-        d(BY_COUNTRY) + f" {side.capitalize()}s, now.",
-        unit_for(REGISTERED, opts.currency),
-        HALF,
-        targets=(
-            Target(agg(BY_COUNTRY, ("country",), user_type=side, country=COUNTRY), "{{country}}"),
-        ),
-    )
-
-
 def board(opts: BuildOptions) -> Board:
-    count = unit_for(REGISTERED, opts.currency)
-    return Board(
-        uid=AREA.uid,
-        title="Users",
-        description=(
-            "Suppliers (paying businesses) and couples (free users): totals, actives, "
-            "sign-ups, breakdowns by category and country, and the sign-ups of the time range."
-        ),
-        items=(
-            Row("Summary"),
+    m = Metric(opts)
+    count = m.unit(REGISTERED)
+    return area_board(
+        opts,
+        GROUP,
+        "Suppliers (paying businesses) and couples (free users): totals, actives, "
+        "sign-ups, breakdowns by category and country, and the sign-ups of the time range.",
+        (
             *c.user_cards(opts),
             Row("Trends"),
             c.active_users_trend(opts, size=HALF),
-            Trend(
+            m.trend(
                 "Users per side",
-                d(REGISTERED),
-                count,
+                REGISTERED,
                 HALF,
-                targets=(Target(agg(REGISTERED, ("user_type",)), "{{user_type}}s"),),
+                Target(agg(REGISTERED, ("user_type",)), "{{user_type}}s"),
                 min=0,
             ),
             Row("Breakdowns"),
-            stacked(
+            m.stacked(
                 f"Active suppliers by category ({MAU})",
-                d(BY_CATEGORY),
-                count,
+                BY_CATEGORY,
                 HALF,
                 Target(
                     agg(BY_CATEGORY, ("category",), window=MAU, category=CATEGORY), "{{category}}"
                 ),
             ),
-            Bars(
+            m.bars(
                 "Supplier sign-ups today by category",
-                d(SIGNUPS_BY_CATEGORY),
-                count,
+                SIGNUPS_BY_CATEGORY,
                 HALF,
-                targets=(
-                    Target(
-                        agg(SIGNUPS_BY_CATEGORY, ("category",), category=CATEGORY), "{{category}}"
-                    ),
-                ),
+                Target(agg(SIGNUPS_BY_CATEGORY, ("category",), category=CATEGORY), "{{category}}"),
             ),
-            _by_country(UserType.SUPPLIER, opts),
-            _by_country(UserType.COUPLE, opts),
+            *(
+                m.bars(
+                    f"{side.capitalize()}s by country",
+                    BY_COUNTRY,
+                    HALF,
+                    Target(
+                        agg(BY_COUNTRY, ("country",), user_type=side, country=COUNTRY),
+                        "{{country}}",
+                    ),
+                    note=f" {side.capitalize()}s, now.",
+                    unit=REGISTERED,
+                )
+                for side in UserType
+            ),
             Row("Sign-ups"),
             SqlTable(
                 "Recent sign-ups",
@@ -138,11 +124,6 @@ def board(opts: BuildOptions) -> Board:
                 sql=panel_sql("daily_actives"),
                 time_series=True,
             ),
-            Row("Data"),
-            c.area_quality(opts, GROUP),
-            c.area_freshness(opts, GROUP),
-            c.area_last_run(opts, GROUP),
         ),
-        variables=(CATEGORY_VARIABLE, COUNTRY_VARIABLE),
-        tags=(GROUP,),
+        (CATEGORY_VARIABLE, COUNTRY_VARIABLE),
     )

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from dashboards import cards as c
 from dashboards.cards import IN_VIRAL_WINDOW, K_TEXT, d
+from dashboards.common import Metric, area_board
 from dashboards.layout import Board
-from dashboards.links import AREAS
 from dashboards.options import BuildOptions
 from dashboards.queries import Re, agg, panel_sql, sel
-from dashboards.specs import FULL, HALF, Bars, Row, SqlTable, Target, Trend, stacked
-from dashboards.units import unit_for
+from dashboards.specs import FULL, HALF, Row, SqlTable, Target
 from dashboards.variables import VIRAL_WINDOW, VIRAL_WINDOW_VARIABLE, LabelVariable
 from exporter.vocabulary import GroupName
 
 GROUP = GroupName.VIRAL
-AREA = AREAS[GROUP]
 CHANNEL = Re("$channel")
 SENT = "execmetrics_invitations_sent"
 ACCEPTED = "execmetrics_invitations_accepted"
@@ -33,89 +31,81 @@ CHANNEL_VARIABLE = LabelVariable(
 )
 
 
+def _in_window(name: str, legend: str) -> Target:
+    return Target(agg(name, **IN_VIRAL_WINDOW), legend)
+
+
 def _per_channel(name: str) -> str:
     return agg(name, ("channel",), **IN_VIRAL_WINDOW, channel=CHANNEL)
 
 
 def board(opts: BuildOptions) -> Board:
-    def unit(name: str) -> str:
-        return unit_for(name, opts.currency)
-
-    return Board(
-        uid=AREA.uid,
-        title="Viral loop",
-        description=(
-            f"Suppliers invite couples: the viral coefficient K (target above {K_TEXT}), "
-            "invitations sent and accepted over the viral window, conversion per channel, "
-            "and the suppliers who invite the most in the time range."
-        ),
-        items=(
-            Row("Summary"),
+    m = Metric(opts)
+    unit = m.unit
+    conversion = f"{_per_channel(ACCEPTED_BY_CHANNEL)} / ({_per_channel(SENT_BY_CHANNEL)} > 0)"
+    return area_board(
+        opts,
+        GROUP,
+        f"Suppliers invite couples: the viral coefficient K (target above {K_TEXT}), "
+        "invitations sent and accepted over the viral window, conversion per channel, "
+        "and the suppliers who invite the most in the time range.",
+        (
             *c.viral_cards(opts),
             Row("Trends"),
             c.viral_coefficient_trend(opts, size=HALF),
-            Trend(
+            m.trend(
                 "Invitations sent and accepted",
-                f"{d(SENT)} {d(ACCEPTED)}",
-                unit(SENT),
+                SENT,
                 HALF,
-                targets=(
-                    Target(agg(SENT, **IN_VIRAL_WINDOW), "sent ({{window}})"),
-                    Target(agg(ACCEPTED, **IN_VIRAL_WINDOW), "accepted"),
-                ),
+                _in_window(SENT, "sent ({{window}})"),
+                _in_window(ACCEPTED, "accepted"),
+                description=f"{d(SENT)} {d(ACCEPTED)}",
                 min=0,
             ),
-            Trend(
+            m.trend(
                 "Invitation conversion",
-                d(CONVERSION),
-                unit(CONVERSION),
+                CONVERSION,
                 HALF.high(8),
-                targets=(Target(agg(CONVERSION, **IN_VIRAL_WINDOW), "conversion"),),
+                _in_window(CONVERSION, "conversion"),
                 min=0,
             ),
-            Trend(
+            m.trend(
                 "Invites per active supplier",
-                d(PER_SUPPLIER),
-                unit(PER_SUPPLIER),
+                PER_SUPPLIER,
                 HALF.high(8),
-                targets=(Target(agg(PER_SUPPLIER, **IN_VIRAL_WINDOW), "invites per supplier"),),
+                _in_window(PER_SUPPLIER, "invites per supplier"),
                 decimals=2,
                 min=0,
             ),
             Row("By channel"),
-            stacked(
-                "Invitations sent by channel",
-                d(SENT_BY_CHANNEL),
-                unit(SENT),
-                HALF,
-                Target(_per_channel(SENT_BY_CHANNEL), "{{channel}}"),
+            *(
+                m.stacked(
+                    f"Invitations {verb} by channel",
+                    name,
+                    HALF,
+                    Target(_per_channel(name), "{{channel}}"),
+                    unit=total,
+                )
+                for verb, name, total in (
+                    ("sent", SENT_BY_CHANNEL, SENT),
+                    ("accepted", ACCEPTED_BY_CHANNEL, ACCEPTED),
+                )
             ),
-            stacked(
-                "Invitations accepted by channel",
-                d(ACCEPTED_BY_CHANNEL),
-                unit(ACCEPTED),
-                HALF,
-                Target(_per_channel(ACCEPTED_BY_CHANNEL), "{{channel}}"),
-            ),
-            Bars(
+            m.bars(
                 "Conversion by channel",
-                "Invitations accepted / sent in the viral window, per channel, at the end of "
-                "the time range; channels with nothing sent are left out.",
-                unit(CONVERSION),
+                CONVERSION,
                 HALF.high(8),
-                targets=(
-                    Target(
-                        f"{_per_channel(ACCEPTED_BY_CHANNEL)} / ({_per_channel(SENT_BY_CHANNEL)} > 0)",
-                        "{{channel}}",
-                    ),
-                ),
+                Target(conversion, "{{channel}}"),
+                description="Invitations accepted / sent in the viral window, per channel, at "
+                "the end of the time range; channels with nothing sent are left out.",
             ),
-            Bars(
+            m.bars(
                 "Invitations sent by channel, now",
-                d(SENT_BY_CHANNEL) + " At the end of the time range.",
-                unit(SENT),
+                SENT_BY_CHANNEL,
                 HALF.high(8),
-                targets=(Target(_per_channel(SENT_BY_CHANNEL), "{{channel}}"),),
+                Target(_per_channel(SENT_BY_CHANNEL), "{{channel}}"),
+                note=" At the end of the time range.",
+                unit=SENT,
             ),
             Row("Suppliers"),
             SqlTable(
@@ -129,11 +119,6 @@ def board(opts: BuildOptions) -> Board:
                 FULL.high(10),
                 sql=panel_sql("top_inviters"),
             ),
-            Row("Data"),
-            c.area_quality(opts, GROUP),
-            c.area_freshness(opts, GROUP),
-            c.area_last_run(opts, GROUP),
         ),
-        variables=(VIRAL_WINDOW_VARIABLE, CHANNEL_VARIABLE),
-        tags=(GROUP,),
+        (VIRAL_WINDOW_VARIABLE, CHANNEL_VARIABLE),
     )

@@ -174,6 +174,8 @@ class Targets:
     supplier_stickiness: Bands = Bands(0.15, 0.20, 0.30)
     couple_stickiness: Bands = Bands(0.30, 0.40, 0.50)
     stale_after_intervals: int = 3
+    # The reconciliation residual (reporting currency) above which the books do not balance.
+    books_tolerance: float = 0.01
     # Paying suppliers with no session and no invitation sent for this long are "at risk".
     at_risk_quiet_period: timedelta = timedelta(days=14)
 

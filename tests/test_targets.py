@@ -1,11 +1,15 @@
-"""The alert and recording rules use the targets of exporter.vocabulary.TARGETS.
+"""The alert and recording rules, and the boards' colours, use the targets of
+exporter.vocabulary.TARGETS.
 
 The rules are YAML for Prometheus, so they cannot import the targets; this test reads
-their expressions and compares each threshold with the one home of the number.
+their expressions and compares each threshold with the one home of the number, and
+reads the committed board JSON for the colours that must agree with an alert.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,7 @@ from exporter.vocabulary import TARGETS
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "provisioning" / "prometheus" / "rules"
+REVENUE_BOARD = ROOT / "dashboards" / "execmetrics-revenue.json"
 
 
 def rules() -> dict[str, dict[str, Any]]:
@@ -67,3 +72,24 @@ def test_no_rule_hard_codes_a_stale_threshold_in_seconds() -> None:
     for path in sorted(RULES.glob("*.yml")):
         text = path.read_text(encoding="utf-8")
         assert "900" not in text, f"{path.name}: a fixed 900 s threshold"
+
+
+def test_books_alert_fires_above_the_tolerance() -> None:
+    expr = comparison("ExecMetricsBooksUnbalanced")
+    assert str(expr.op) == ">"
+    assert isinstance(expr.rhs, promql_parser.NumberLiteral)
+    assert expr.rhs.val == TARGETS.books_tolerance
+    description = rules()["ExecMetricsBooksUnbalanced"]["annotations"]["description"]
+    assert f"(threshold {TARGETS.books_tolerance:.2f})" in description
+
+
+def test_books_balance_stat_turns_red_where_the_alert_fires() -> None:
+    """Grafana colours a step from its value up: red must start just above the tolerance,
+    so that a residual the alert tolerates stays green and one it fires on is red."""
+    board = json.loads(REVENUE_BOARD.read_text(encoding="utf-8"))
+    (panel,) = [p for p in board["panels"] if p.get("title") == "Books balance"]
+    steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert [s["color"] for s in steps] == ["green", "red"]
+    red = steps[1]["value"]
+    assert red > TARGETS.books_tolerance
+    assert math.nextafter(red, -math.inf) == TARGETS.books_tolerance
