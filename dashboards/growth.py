@@ -10,14 +10,7 @@ from dashboards.layout import Board
 from dashboards.links import Area
 from dashboards.options import BuildOptions
 from dashboards.queries import agg, rule
-from dashboards.specs import (
-    HALF,
-    CohortTable,
-    Row,
-    Stat,
-    Target,
-    Trend,
-)
+from dashboards.specs import HALF, CohortTable, Row, Stat, Target, Trend
 from dashboards.thresholds import AT_LEAST_ONE, AT_ONE, K_TARGET, bands, percent
 from dashboards.variables import CURRENCY_VARIABLE, VIRAL_WINDOW_VARIABLE
 from exporter.vocabulary import (

@@ -9,17 +9,7 @@ from dashboards.common import Metric, area_board
 from dashboards.layout import Board
 from dashboards.options import BuildOptions
 from dashboards.queries import Re, agg, one_per_series, panel_sql, rule, sel
-from dashboards.specs import (
-    CARD,
-    FULL,
-    HALF,
-    THIRD,
-    TWO_THIRDS,
-    Row,
-    SqlTable,
-    Stat,
-    Target,
-)
+from dashboards.specs import CARD, FULL, HALF, THIRD, TWO_THIRDS, Row, SqlTable, Stat, Target
 from dashboards.thresholds import AT_ONE, BOOKS_BALANCE
 from dashboards.variables import CURRENCY, CURRENCY_VARIABLE, LabelVariable
 from exporter.vocabulary import TARGETS, GroupName

@@ -9,15 +9,7 @@ from dashboards.common import Metric, area_board
 from dashboards.layout import Board
 from dashboards.options import BuildOptions
 from dashboards.queries import Re, agg, panel_sql, sel
-from dashboards.specs import (
-    FULL,
-    HALF,
-    THIRD,
-    TWO_THIRDS,
-    Row,
-    SqlTable,
-    Target,
-)
+from dashboards.specs import FULL, HALF, THIRD, TWO_THIRDS, Row, SqlTable, Target
 from dashboards.variables import LabelVariable
 from exporter.vocabulary import GroupName, UserType
 

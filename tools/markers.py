@@ -1,7 +1,9 @@
 """Generated blocks inside hand-written files, between a pair of HTML-comment markers.
 
 Every generator of the repository writes its block through one ``Block``: the README's
-metrics reference, and any other document with a generated part.
+metrics reference (``python -m tools.docs``), the boards' panel tables in
+docs/dashboards.md (``python -m dashboards --docs``), and any other document with a
+generated part.
 """
 
 from __future__ import annotations
