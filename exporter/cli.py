@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -19,6 +21,7 @@ from exporter.instant import parse_instant
 from exporter.redaction import redact
 
 PROG = "execmetrics"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Context:
@@ -54,14 +57,15 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
+def _file_option(flag: str, help: str) -> Callable[[F], F]:
+    """An option naming a file, taken from ``EXECMETRICS_<FLAG>`` when not given."""
+    envvar = "EXECMETRICS_" + flag.removeprefix("--").replace("-", "_").upper()
+    path = click.Path(path_type=Path, dir_okay=False)
+    return click.option(flag, type=path, envvar=envvar, help=help)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="EXECMETRICS_CONFIG",
-    help="YAML config file (default: built-in defaults).",
-)
+@_file_option("--config", "YAML config file (default: built-in defaults).")
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -70,7 +74,7 @@ def _setup_logging(level: str) -> None:
 )
 @click.version_option(package_name="execmetrics", prog_name=PROG)
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> None:
+def cli(ctx: click.Context, config: Path | None, log_level: str | None) -> None:
     """Executive metrics of the wedding platform, for Prometheus.
 
     The database URL comes from EXECMETRICS_DATABASE_URL, database.url_file or
@@ -78,7 +82,7 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str | None) -> 
     """
     long_running = ctx.invoked_subcommand in ("serve", "demo")
     _setup_logging(log_level or ("info" if long_running else "warning"))
-    ctx.obj = Context(config_path)
+    ctx.obj = Context(config)
 
 
 @cli.command()
@@ -160,12 +164,8 @@ def collect(obj: Context, at_text: str | None) -> None:
 
 @cli.command()
 @click.option("--listen", metavar="HOST:PORT", help="Override http.listen_address and port.")
-@click.option(
-    "--web-config",
-    "web_config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="EXECMETRICS_WEB_CONFIG",
-    help="TLS and basic auth, in the Prometheus exporter-toolkit web-config format.",
+@_file_option(
+    "--web-config", "TLS and basic auth, in the Prometheus exporter-toolkit web-config format."
 )
 @click.pass_obj
 def serve(obj: Context, listen: str | None, web_config: Path | None) -> None:

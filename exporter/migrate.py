@@ -213,15 +213,7 @@ def _check_ownership(conn: psycopg.Connection, config: Config) -> set[tuple[str,
 
 
 def _record_owned(conn: psycopg.Connection, schema: str) -> None:
-    conn.execute(
-        """
-        CREATE TABLE IF NOT EXISTS owned_objects (
-            kind text NOT NULL,
-            name text NOT NULL,
-            PRIMARY KEY (kind, name)
-        )
-        """
-    )
+    conn.execute(read_sql("migrate/owned_objects.sql"))
     conn.execute("DELETE FROM owned_objects")
     present = _objects(conn, schema) - {("table", t) for t in _BOOKKEEPING}
     with conn.cursor() as cur:
@@ -246,16 +238,7 @@ def _migration_files() -> list[tuple[int, str, str]]:
 
 
 def _apply_versioned(conn: psycopg.Connection, result: MigrationResult) -> None:
-    conn.execute(
-        """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    integer PRIMARY KEY,
-            name       text NOT NULL,
-            checksum   text NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        )
-        """
-    )
+    conn.execute(read_sql("migrate/schema_migrations.sql"))
     applied = {v: c for v, c in conn.execute("SELECT version, checksum FROM schema_migrations")}
     for version, filename, text in _migration_files():
         checksum = _checksum(text)

@@ -41,6 +41,10 @@ class Ctx:
 
 LabelSource = str | Col | Ctx
 
+# The context labels of the money metrics and of the viral-window metrics.
+IN_CURRENCY: Mapping[str, LabelSource] = {"currency": Ctx("currency")}
+IN_VIRAL_WINDOW: Mapping[str, LabelSource] = {"window": Ctx("viral_window")}
+
 
 @dataclass(frozen=True)
 class MetricBinding:
@@ -64,7 +68,7 @@ class MetricBinding:
         return catalog.BY_NAME[self.metric].labels
 
 
-def bind(column: str, metric: str, **labels: LabelSource) -> MetricBinding:
+def bind(column: str, metric: str, /, **labels: LabelSource) -> MetricBinding:
     """A binding of ``column`` to the catalog metric ``execmetrics_<metric>``."""
     return MetricBinding(column, catalog.PREFIX + metric, labels)
 

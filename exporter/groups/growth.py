@@ -1,16 +1,7 @@
 """Growth accounting and the marketplace (SPEC §6), and the configured targets."""
 
-from exporter.catalog import PREFIX
-from exporter.groups.base import Col, Ctx, Group, MetricBinding, Query
+from exporter.groups.base import IN_CURRENCY, IN_VIRAL_WINDOW, Col, Group, Query, bind
 from exporter.vocabulary import GroupName, Reconciliation, UserType
-
-CUR = {"currency": Ctx("currency")}
-W = {"window": Ctx("viral_window")}
-
-
-def _m(column: str, metric: str, **labels: object) -> MetricBinding:
-    return MetricBinding(column, PREFIX + metric, labels)  # type: ignore[arg-type]
-
 
 GROWTH = Group(
     name=GroupName.GROWTH,
@@ -18,45 +9,48 @@ GROWTH = Group(
         Query(
             "growth/revenue.sql",
             (
-                _m("ltv", "ltv", **CUR),
-                _m("trial_conversion", "trial_conversion_ratio"),
-                _m("mrr_at_risk", "mrr_at_risk", **CUR),
-                _m(
+                bind("ltv", "ltv", **IN_CURRENCY),
+                bind("trial_conversion", "trial_conversion_ratio"),
+                bind("mrr_at_risk", "mrr_at_risk", **IN_CURRENCY),
+                bind(
                     "residual_movements",
                     "reconciliation_residual",
-                    check=Reconciliation.MOVEMENTS.value,
-                    **CUR,
+                    check=Reconciliation.MOVEMENTS,
+                    **IN_CURRENCY,
                 ),
-                _m(
+                bind(
                     "residual_by_plan",
                     "reconciliation_residual",
-                    check=Reconciliation.BY_PLAN.value,
-                    **CUR,
+                    check=Reconciliation.BY_PLAN,
+                    **IN_CURRENCY,
                 ),
             ),
         ),
         Query(
             "growth/loop.sql",
             (
-                _m("k_unique", "viral_coefficient_unique", **W),
-                _m("couple_liquidity", "marketplace_liquidity_ratio", side=UserType.COUPLE.value),
-                _m(
-                    "supplier_liquidity",
-                    "marketplace_liquidity_ratio",
-                    side=UserType.SUPPLIER.value,
-                ),
+                bind("k_unique", "viral_coefficient_unique", **IN_VIRAL_WINDOW),
+                bind("couple_liquidity", "marketplace_liquidity_ratio", side=UserType.COUPLE),
+                bind("supplier_liquidity", "marketplace_liquidity_ratio", side=UserType.SUPPLIER),
             ),
         ),
         Query(
             "growth/cycle_time.sql",
-            (_m("seconds", "viral_cycle_time_seconds", quantile=Col("quantile"), **W),),
+            (
+                bind(
+                    "seconds",
+                    "viral_cycle_time_seconds",
+                    quantile=Col("quantile"),
+                    **IN_VIRAL_WINDOW,
+                ),
+            ),
         ),
-        Query("growth/couples.sql", (_m("couples", "couples", stage=Col("stage")),)),
+        Query("growth/couples.sql", (bind("couples", "couples", stage=Col("stage")),)),
         Query(
             "growth/users.sql",
             (
-                _m("users", "user_lifecycle", user_type=Col("user_type"), state=Col("state")),
-                _m(
+                bind("users", "user_lifecycle", user_type=Col("user_type"), state=Col("state")),
+                bind(
                     "active_ratio",
                     "cohort_active_ratio",
                     user_type=Col("user_type"),
@@ -67,13 +61,13 @@ GROWTH = Group(
         Query(
             "growth/cohort_revenue.sql",
             (
-                _m("logo_retention", "cohort_logo_retention_ratio", cohort=Col("cohort")),
-                _m("mrr_retention", "cohort_mrr_retention_ratio", cohort=Col("cohort")),
+                bind("logo_retention", "cohort_logo_retention_ratio", cohort=Col("cohort")),
+                bind("mrr_retention", "cohort_mrr_retention_ratio", cohort=Col("cohort")),
             ),
         ),
         Query(
             "growth/targets.sql",
-            (MetricBinding("value", PREFIX + "target", {"metric": Col("metric")}),),
+            (bind("value", "target", metric=Col("metric")),),
         ),
     ),
 )

@@ -1,10 +1,7 @@
 """Revenue: MRR, ARR, growth, churn, retention, movements, per-plan and breakdowns."""
 
-from exporter.groups.base import Col, Ctx, Group, Query, bind
+from exporter.groups.base import IN_CURRENCY, Col, Group, Query, bind
 from exporter.vocabulary import GroupName, Movement
-
-CUR = {"currency": Ctx("currency")}
-
 
 REVENUE = Group(
     name=GroupName.REVENUE,
@@ -12,29 +9,29 @@ REVENUE = Group(
         Query(
             "revenue/summary.sql",
             (
-                bind("mrr", "mrr", **CUR),
-                bind("arr", "arr", **CUR),
+                bind("mrr", "mrr", **IN_CURRENCY),
+                bind("arr", "arr", **IN_CURRENCY),
                 bind("growth", "mrr_growth_ratio"),
                 bind("customer_churn", "customer_churn_ratio"),
                 bind("revenue_churn", "revenue_churn_ratio"),
                 bind("net_revenue_retention", "net_revenue_retention_ratio"),
-                *(bind(kind, "mrr_movement", movement=kind, **CUR) for kind in Movement),
+                *(bind(kind, "mrr_movement", movement=kind, **IN_CURRENCY) for kind in Movement),
                 bind("paying_suppliers", "paying_suppliers"),
-                bind("arpa", "arpa", **CUR),
+                bind("arpa", "arpa", **IN_CURRENCY),
             ),
         ),
         Query(
             "revenue/by_plan.sql",
             (
-                bind("mrr", "mrr_by_plan", plan=Col("plan"), **CUR),
+                bind("mrr", "mrr_by_plan", plan=Col("plan"), **IN_CURRENCY),
                 bind("paying_suppliers", "paying_suppliers_by_plan", plan=Col("plan")),
             ),
         ),
         Query(
             "revenue/by_supplier.sql",
             (
-                bind("category_mrr", "mrr_by_category", category=Col("category"), **CUR),
-                bind("country_mrr", "mrr_by_country", country=Col("country"), **CUR),
+                bind("category_mrr", "mrr_by_category", category=Col("category"), **IN_CURRENCY),
+                bind("country_mrr", "mrr_by_country", country=Col("country"), **IN_CURRENCY),
             ),
         ),
     ),

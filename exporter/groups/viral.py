@@ -1,10 +1,7 @@
 """The viral loop over the configured window: invitations, conversion, K."""
 
-from exporter.groups.base import Col, Ctx, Group, Query, bind
+from exporter.groups.base import IN_VIRAL_WINDOW, Col, Group, Query, bind
 from exporter.vocabulary import GroupName
-
-W = {"window": Ctx("viral_window")}
-
 
 VIRAL = Group(
     name=GroupName.VIRAL,
@@ -12,18 +9,25 @@ VIRAL = Group(
         Query(
             "viral/summary.sql",
             (
-                bind("sent", "invitations_sent", **W),
-                bind("accepted", "invitations_accepted", **W),
-                bind("invites_per_supplier", "invites_per_supplier", **W),
-                bind("conversion", "invitation_conversion_ratio", **W),
-                bind("viral_coefficient", "viral_coefficient", **W),
+                bind("sent", "invitations_sent", **IN_VIRAL_WINDOW),
+                bind("accepted", "invitations_accepted", **IN_VIRAL_WINDOW),
+                bind("invites_per_supplier", "invites_per_supplier", **IN_VIRAL_WINDOW),
+                bind("conversion", "invitation_conversion_ratio", **IN_VIRAL_WINDOW),
+                bind("viral_coefficient", "viral_coefficient", **IN_VIRAL_WINDOW),
             ),
         ),
         Query(
             "viral/by_channel.sql",
             (
-                bind("sent", "invitations_sent_by_channel", channel=Col("channel"), **W),
-                bind("accepted", "invitations_accepted_by_channel", channel=Col("channel"), **W),
+                bind(
+                    "sent", "invitations_sent_by_channel", channel=Col("channel"), **IN_VIRAL_WINDOW
+                ),
+                bind(
+                    "accepted",
+                    "invitations_accepted_by_channel",
+                    channel=Col("channel"),
+                    **IN_VIRAL_WINDOW,
+                ),
             ),
         ),
     ),
