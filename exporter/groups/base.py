@@ -68,9 +68,10 @@ class MetricBinding:
         return catalog.BY_NAME[self.metric].labels
 
 
-def bind(column: str, metric: str, /, **labels: LabelSource) -> MetricBinding:
-    """A binding of ``column`` to the catalog metric ``execmetrics_<metric>``."""
-    return MetricBinding(column, catalog.PREFIX + metric, labels)
+def bind(column: str, metric: str, /, *columns: str, **labels: LabelSource) -> MetricBinding:
+    """A binding of ``column`` to the catalog metric ``execmetrics_<metric>``; each label
+    named in ``columns`` is read from the result column of the same name."""
+    return MetricBinding(column, catalog.PREFIX + metric, {c: Col(c) for c in columns} | labels)
 
 
 @dataclass(frozen=True)

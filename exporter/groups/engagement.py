@@ -1,6 +1,6 @@
 """Engagement: average capped session duration (stickiness is a recording rule)."""
 
-from exporter.groups.base import Col, Group, Query, bind
+from exporter.groups.base import Group, Query, bind
 from exporter.vocabulary import GroupName
 
 ENGAGEMENT = Group(
@@ -13,9 +13,7 @@ ENGAGEMENT = Group(
             "engagement/by_user_type.sql",
             (
                 bind(
-                    "average_seconds",
-                    "session_duration_average_by_user_type_seconds",
-                    user_type=Col("user_type"),
+                    "average_seconds", "session_duration_average_by_user_type_seconds", "user_type"
                 ),
             ),
         ),

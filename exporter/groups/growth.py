@@ -1,6 +1,6 @@
 """Growth accounting and the marketplace (SPEC §6), and the configured targets."""
 
-from exporter.groups.base import IN_CURRENCY, IN_VIRAL_WINDOW, Col, Group, Query, bind
+from exporter.groups.base import IN_CURRENCY, IN_VIRAL_WINDOW, Group, Query, bind
 from exporter.vocabulary import GroupName, Reconciliation, UserType
 
 GROWTH = Group(
@@ -36,38 +36,26 @@ GROWTH = Group(
         ),
         Query(
             "growth/cycle_time.sql",
-            (
-                bind(
-                    "seconds",
-                    "viral_cycle_time_seconds",
-                    quantile=Col("quantile"),
-                    **IN_VIRAL_WINDOW,
-                ),
-            ),
+            (bind("seconds", "viral_cycle_time_seconds", "quantile", **IN_VIRAL_WINDOW),),
         ),
-        Query("growth/couples.sql", (bind("couples", "couples", stage=Col("stage")),)),
+        Query("growth/couples.sql", (bind("couples", "couples", "stage"),)),
         Query(
             "growth/users.sql",
             (
-                bind("users", "user_lifecycle", user_type=Col("user_type"), state=Col("state")),
-                bind(
-                    "active_ratio",
-                    "cohort_active_ratio",
-                    user_type=Col("user_type"),
-                    cohort=Col("cohort"),
-                ),
+                bind("users", "user_lifecycle", "user_type", "state"),
+                bind("active_ratio", "cohort_active_ratio", "user_type", "cohort"),
             ),
         ),
         Query(
             "growth/cohort_revenue.sql",
             (
-                bind("logo_retention", "cohort_logo_retention_ratio", cohort=Col("cohort")),
-                bind("mrr_retention", "cohort_mrr_retention_ratio", cohort=Col("cohort")),
+                bind("logo_retention", "cohort_logo_retention_ratio", "cohort"),
+                bind("mrr_retention", "cohort_mrr_retention_ratio", "cohort"),
             ),
         ),
         Query(
             "growth/targets.sql",
-            (bind("value", "target", metric=Col("metric")),),
+            (bind("value", "target", "metric"),),
         ),
     ),
 )

@@ -1,6 +1,6 @@
 """Revenue: MRR, ARR, growth, churn, retention, movements, per-plan and breakdowns."""
 
-from exporter.groups.base import IN_CURRENCY, Col, Group, Query, bind
+from exporter.groups.base import IN_CURRENCY, Group, Query, bind
 from exporter.vocabulary import GroupName, Movement
 
 REVENUE = Group(
@@ -23,15 +23,15 @@ REVENUE = Group(
         Query(
             "revenue/by_plan.sql",
             (
-                bind("mrr", "mrr_by_plan", plan=Col("plan"), **IN_CURRENCY),
-                bind("paying_suppliers", "paying_suppliers_by_plan", plan=Col("plan")),
+                bind("mrr", "mrr_by_plan", "plan", **IN_CURRENCY),
+                bind("paying_suppliers", "paying_suppliers_by_plan", "plan"),
             ),
         ),
         Query(
             "revenue/by_supplier.sql",
             (
-                bind("category_mrr", "mrr_by_category", category=Col("category"), **IN_CURRENCY),
-                bind("country_mrr", "mrr_by_country", country=Col("country"), **IN_CURRENCY),
+                bind("category_mrr", "mrr_by_category", "category", **IN_CURRENCY),
+                bind("country_mrr", "mrr_by_country", "country", **IN_CURRENCY),
             ),
         ),
     ),

@@ -1,6 +1,6 @@
 """Users: totals, actives per window, sign-ups today, and breakdowns."""
 
-from exporter.groups.base import Col, Group, Query, bind
+from exporter.groups.base import Group, Query, bind
 from exporter.vocabulary import ActiveWindow, GroupName
 
 USERS = Group(
@@ -9,41 +9,26 @@ USERS = Group(
         Query(
             "users/totals.sql",
             (
-                bind("total", "registered_users", user_type=Col("user_type")),
-                bind("signups_today", "signups_today", user_type=Col("user_type")),
+                bind("total", "registered_users", "user_type"),
+                bind("signups_today", "signups_today", "user_type"),
             ),
         ),
         Query(
             "users/active.sql",
-            tuple(
-                bind(f"active_{w}", "active_users", user_type=Col("user_type"), window=w)
-                for w in ActiveWindow
-            ),
+            tuple(bind(f"active_{w}", "active_users", "user_type", window=w) for w in ActiveWindow),
         ),
         Query(
             "users/by_country.sql",
-            (
-                bind(
-                    "users",
-                    "registered_users_by_country",
-                    user_type=Col("user_type"),
-                    country=Col("country"),
-                ),
-            ),
+            (bind("users", "registered_users_by_country", "user_type", "country"),),
         ),
         Query(
             "users/suppliers_by_category.sql",
             (
                 *(
-                    bind(
-                        f"active_{w}",
-                        "active_suppliers_by_category",
-                        window=w,
-                        category=Col("category"),
-                    )
+                    bind(f"active_{w}", "active_suppliers_by_category", "category", window=w)
                     for w in ActiveWindow
                 ),
-                bind("signups_today", "signups_today_by_category", category=Col("category")),
+                bind("signups_today", "signups_today_by_category", "category"),
             ),
         ),
     ),

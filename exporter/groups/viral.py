@@ -1,6 +1,6 @@
 """The viral loop over the configured window: invitations, conversion, K."""
 
-from exporter.groups.base import IN_VIRAL_WINDOW, Col, Group, Query, bind
+from exporter.groups.base import IN_VIRAL_WINDOW, Group, Query, bind
 from exporter.vocabulary import GroupName
 
 VIRAL = Group(
@@ -19,15 +19,8 @@ VIRAL = Group(
         Query(
             "viral/by_channel.sql",
             (
-                bind(
-                    "sent", "invitations_sent_by_channel", channel=Col("channel"), **IN_VIRAL_WINDOW
-                ),
-                bind(
-                    "accepted",
-                    "invitations_accepted_by_channel",
-                    channel=Col("channel"),
-                    **IN_VIRAL_WINDOW,
-                ),
+                bind("sent", "invitations_sent_by_channel", "channel", **IN_VIRAL_WINDOW),
+                bind("accepted", "invitations_accepted_by_channel", "channel", **IN_VIRAL_WINDOW),
             ),
         ),
     ),
