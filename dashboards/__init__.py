@@ -10,8 +10,9 @@ One module per concept: :mod:`.datasources` and :mod:`.variables` (what a board 
 from), :mod:`.queries` (PromQL and SQL from the catalog, replica-safe), :mod:`.units` and
 :mod:`.thresholds` (how a value is shown), :mod:`.specs` (the panel declarations and
 their named sizes), :mod:`.panels` (the SDK builders), :mod:`.layout` (a board and its
-grid), :mod:`.cards` (the panels several boards share), one module per board, and
-:mod:`.build` / :mod:`.reference` (the JSON files and the docs tables).
+grid), :mod:`.cards` (the panels several boards share), :mod:`.common` (panels declared
+by their catalog metric, and the frame of every detail board), one module per board,
+and :mod:`.build` / :mod:`.reference` (the JSON files and the docs tables).
 
 This file imports nothing, so that ``python -m dashboards`` can name a missing extra.
 """

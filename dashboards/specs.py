@@ -122,8 +122,3 @@ class Row:
 
 
 Item = Stat | Trend | Bars | CohortTable | SqlTable | Row
-
-
-def stacked(title: str, description: str, unit: str, size: Size, *targets: Target) -> Trend:
-    """A stacked breakdown over time, one band per label value."""
-    return Trend(title, description, unit, size, targets=targets, stacked=True, fill=60)
