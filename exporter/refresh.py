@@ -1,4 +1,8 @@
-"""Refresh the exporter's materialized views, CONCURRENTLY so readers never block.
+"""Refresh the exporter's rollups and materialized views; readers never block.
+
+``daily_metrics`` is a table brought up to date incrementally (only the local days that
+received or may have lost sessions since the last refresh; sql/views/30_daily_metrics.sql);
+any materialized view is refreshed CONCURRENTLY.
 
 Replicas share one refresh schedule through a lease row in the exporter's schema
 (``refresh_lease``, created by ``migrate``): at every tick a replica claims the lease
@@ -60,7 +64,7 @@ def claim(conn: psycopg.Connection, interval_seconds: float, holder: str = HOLDE
 
 
 def refresh_views(db: Database, config: Config, holder: str = HOLDER) -> RunRecord:
-    """REFRESH MATERIALIZED VIEW CONCURRENTLY for each view, when this replica leads."""
+    """Bring the rollups and materialized views up to date, when this replica leads."""
     clock = time.perf_counter()
     error: str | None = None
     skipped = False

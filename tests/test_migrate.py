@@ -25,13 +25,17 @@ def test_versions_are_recorded_and_a_second_run_changes_nothing(db_url: str) -> 
     config = parse_config({})
     first = migrate(db_url, config, create_source_tables=True)
     assert first.created_reference_tables and first.rebuilt_views
-    assert first.applied == ["V001__settings.sql", "V010__refresh_lease.sql"]
+    assert first.applied == [
+        "V001__settings.sql",
+        "V010__refresh_lease.sql",
+        "V020__daily_metrics_rollup.sql",
+    ]
     second = migrate(db_url, config)
     assert not second.created_reference_tables
     assert second.applied == [] and not second.rebuilt_views
-    assert second.version == first.version == 10
+    assert second.version == first.version == 20
     versions = _rows(db_url, "SELECT version, name FROM execmetrics.schema_migrations")
-    assert versions == [(1, "settings"), (10, "refresh_lease")]
+    assert versions == [(1, "settings"), (10, "refresh_lease"), (20, "daily_metrics_rollup")]
 
 
 def test_new_settings_rebuild_the_view_layer(db_url: str) -> None:
