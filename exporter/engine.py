@@ -21,6 +21,20 @@ from exporter.instant import Instant
 from exporter.migrate import RUN_MIGRATE, view_layer_fingerprint
 from exporter.snapshot import Evaluation, Sample, Snapshot, merge
 from exporter.sqlfiles import read_sql
+from exporter.vocabulary import GroupName
+
+# Settings of every group's transaction (set_config(..., true): they end with it).
+# JIT off: the groups' plans read at most a few hundred thousand rows, where compiling
+# costs more than it saves (on the medium data set JIT took 0.75 s of growth/loop's
+# 0.98 s and most of the revenue queries' time; docs/performance.md). work_mem: the
+# 60-day activity aggregate and its joins spill to disk at the server default of 4MB.
+GROUP_SETTINGS = (("jit", "off"), ("work_mem", "32MB"))
+
+
+def group_settings(config: Config, group: GroupName) -> list[tuple[str, str]]:
+    """The settings a group's transaction runs with: its timeout, then GROUP_SETTINGS."""
+    timeout = timeout_ms(config.groups.schedule(group).timeout_seconds)
+    return [("statement_timeout", str(timeout)), *GROUP_SETTINGS]
 
 
 class SchemaChanged(Exception):
@@ -46,10 +60,8 @@ class Engine:
         try:
             samples: list[Sample] = []
             with self.db.reading() as conn:
-                conn.execute(
-                    "SELECT set_config('statement_timeout', %s, true)",
-                    (str(timeout_ms(self.config.groups.schedule(group.name).timeout_seconds)),),
-                )
+                for name, value in group_settings(self.config, group.name):
+                    conn.execute("SELECT set_config(%s, %s, true)", (name, value))
                 # Another config may have migrated this schema since we started: its
                 # numbers would go out under our labels (currency, time zone).
                 built = conn.execute("SELECT checksum FROM view_layer").fetchone()

@@ -26,28 +26,34 @@ FROM valid_sessions AS s
 CROSS JOIN settings AS cfg
 GROUP BY 1;
 
--- The rows of daily_metrics_plain for the given local days only, each read through the
--- created_at index over its local day (widened by a margin that covers any UTC offset
--- change inside the day, then cut to the exact local date).
+-- The rows of daily_metrics_plain for the given local days only, each day read through
+-- the created_at index over its local day (widened by a day on each side, which covers
+-- any UTC offset change, then cut to the exact local date).
 CREATE FUNCTION daily_metrics_for(days date[])
 RETURNS SETOF daily_metrics
 LANGUAGE sql
 STABLE
 SET search_path FROM CURRENT
 AS $$
-    SELECT d.day,
-           count(DISTINCT s.user_id) FILTER (WHERE s.user_type = 'supplier'),
-           count(DISTINCT s.user_id) FILTER (WHERE s.user_type = 'couple'),
-           count(*),
-           (avg(least(s.session_duration, cfg.session_cap))
-                FILTER (WHERE s.session_duration > 0))::double precision
+    SELECT d.day, m.active_suppliers, m.active_couples, m.sessions,
+           m.average_session_duration_seconds
     FROM settings AS cfg
     CROSS JOIN unnest(days) AS d (day)
-    JOIN valid_sessions AS s
-      ON s.created_at >= (d.day::timestamp AT TIME ZONE cfg.reporting_timezone) - interval '1 day'
-     AND s.created_at < ((d.day + 1)::timestamp AT TIME ZONE cfg.reporting_timezone) + interval '1 day'
-     AND (s.created_at AT TIME ZONE cfg.reporting_timezone)::date = d.day
-    GROUP BY d.day
+    CROSS JOIN LATERAL (
+        SELECT count(DISTINCT s.user_id) FILTER (WHERE s.user_type = 'supplier')
+                   AS active_suppliers,
+               count(DISTINCT s.user_id) FILTER (WHERE s.user_type = 'couple')
+                   AS active_couples,
+               count(*) AS sessions,
+               (avg(least(s.session_duration, cfg.session_cap))
+                    FILTER (WHERE s.session_duration > 0))::double precision
+                   AS average_session_duration_seconds
+        FROM valid_sessions AS s
+        WHERE s.created_at >= (d.day::timestamp AT TIME ZONE cfg.reporting_timezone) - interval '1 day'
+          AND s.created_at < ((d.day + 1)::timestamp AT TIME ZONE cfg.reporting_timezone) + interval '1 day'
+          AND (s.created_at AT TIME ZONE cfg.reporting_timezone)::date = d.day
+    ) AS m
+    WHERE m.sessions > 0
 $$;
 
 -- Bring daily_metrics up to date; in full when `full_rebuild` (or when the last full
@@ -63,6 +69,7 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path FROM CURRENT
+SET jit = off
 AS $$
 DECLARE
     tz text := (SELECT cfg.reporting_timezone FROM settings AS cfg);
