@@ -10,8 +10,8 @@ It prints medians with their spread (min, max) over ``--repeat`` runs of
 
 * naive: ``REFRESH MATERIALIZED VIEW CONCURRENTLY`` of a materialized view holding the
   plain definition (``daily_metrics_plain``), made in a scratch schema and dropped after;
-* full: ``refresh_daily_metrics(true)``, the rebuild migrate and the daily full pass run;
-* incremental: ``refresh_daily_metrics()`` with no new session, and after inserting
+* full: ``refresh_session_rollups(true)``, the rebuild migrate and the daily full pass run;
+* incremental: ``refresh_session_rollups()`` with no new session, and after inserting
   ``--new-rows`` sessions spread over the last local day (inside a transaction that is
   rolled back, so the data stays as it was);
 * each metric group at ``--at``, alone (``--groups`` limits which), as the engine runs it.
@@ -91,14 +91,14 @@ def bench_refresh(url: str, config: Config, repeat: int, new_rows: int) -> None:
             )
         finally:
             conn.execute(f"DROP SCHEMA {SCRATCH} CASCADE")
-        full = _timed(conn, repeat, lambda: conn.execute("SELECT refresh_daily_metrics(true)"))
-        steady = _timed(conn, repeat, lambda: conn.execute("SELECT refresh_daily_metrics()"))
+        full = _timed(conn, repeat, lambda: conn.execute("SELECT refresh_session_rollups(true)"))
+        steady = _timed(conn, repeat, lambda: conn.execute("SELECT refresh_session_rollups()"))
         after: list[float] = []
         for _ in range(repeat):
             with conn.transaction(force_rollback=True):
                 conn.execute(NEW_SESSIONS, {"rows": new_rows})
-                after += _timed(conn, 1, lambda: conn.execute("SELECT refresh_daily_metrics()"))
-        conn.execute("SELECT refresh_daily_metrics(true)")
+                after += _timed(conn, 1, lambda: conn.execute("SELECT refresh_session_rollups()"))
+        conn.execute("SELECT refresh_session_rollups(true)")
     sessions_median = statistics.median(after)
     print(f"daily_metrics refresh, {repeat} runs each:")
     print(f"  naive REFRESH CONCURRENTLY   {_spread(naive)}")

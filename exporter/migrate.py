@@ -16,7 +16,9 @@ advisory lock (two replicas migrating at once wait for each other):
 5. the view layer ``sql/views/*.sql`` (views, materialized views, reader grants),
    rebuilt only when its fingerprint changed: the files, the exporter schema's name and
    the settings the views bake in. Every other command compares that fingerprint with
-   its own config's (``schema_status``) and refuses to run on a mismatch.
+   its own config's (``schema_status``) and refuses to run on a mismatch;
+6. the rollups of the sessions (``daily_metrics``, ``session_quality_days``), rebuilt in
+   full: the refresh job then keeps them up to date incrementally.
 
 Why not a migration library: the work is ~100 lines of plain SQL files run in order,
 and the view layer must be rebuilt from the config's schema names and settings, which
@@ -391,6 +393,7 @@ def migrate_connection(
     _apply_versioned(conn, result)
     result.changed_settings = _write_settings(conn, config)
     result.rebuilt_views = _build_view_layer(conn, config, force_views)
+    conn.execute(read_sql("refresh/rebuild.sql"))
     _record_owned(conn, schema)
     return result
 

@@ -101,7 +101,7 @@ def db(db_url: str) -> str:
     migrate(db_url, cfg)
     load(db_url, cfg.source_schema, **DATA)
     with psycopg.connect(db_url) as conn:
-        conn.execute("SELECT execmetrics.refresh_daily_metrics(true)")
+        conn.execute("SELECT execmetrics.refresh_session_rollups(true)")
     return db_url
 
 

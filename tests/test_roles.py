@@ -77,7 +77,7 @@ def test_compute_reads_source_tables_and_is_read_only_by_default(db: str) -> Non
         "CREATE TABLE public.mine (i int)",
         "DROP TABLE execmetrics.daily_metrics",
         "DELETE FROM execmetrics.daily_metrics",
-        "SELECT execmetrics.refresh_daily_metrics(true)",
+        "SELECT execmetrics.refresh_session_rollups(true)",
         "UPDATE execmetrics.refresh_lease SET claimed_at = now()",
         "INSERT INTO execmetrics.settings DEFAULT VALUES",
     ],

@@ -1,4 +1,7 @@
-"""daily_metrics, maintained incrementally, equals its plain definition rebuilt in full.
+"""The session rollups, maintained incrementally, equal their plain definitions.
+
+daily_metrics and session_quality_days (sql/views/40_session_rollups.sql) after each
+incremental refresh are compared with a full rebuild of their plain definitions.
 
 Random steps of inserts (new ids, and late commits of lower ids), updates and deletes,
 each followed by an incremental refresh, on real PostgreSQL in Europe/London: sessions
@@ -18,14 +21,14 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import DAY, MINUTE, config, load, migrate, session
+from tests.support import DAY, MINUTE, config, evaluate, load, migrate, session
 
 SHARED_DATABASE = True
 
 TZ = "Europe/London"
 ZONE = ZoneInfo(TZ)
 CONFIG = config(tz=TZ, session_cap=3600)
-SWEEP_DAYS = 3  # refresh_daily_metrics' default (sql/views/30_daily_metrics.sql)
+SWEEP_DAYS = 3  # refresh_session_rollups' default (sql/views/30_daily_metrics.sql)
 
 
 def _midnight(day: date) -> datetime:
@@ -45,6 +48,8 @@ SELECT * FROM execmetrics.daily_metrics_plain AS p
 WHERE p.day <= (clock_timestamp() AT TIME ZONE %s)::date ORDER BY p.day
 """
 ROLLUP = "SELECT * FROM execmetrics.daily_metrics ORDER BY day"
+QUALITY = "SELECT * FROM execmetrics.session_quality_days ORDER BY day"
+QUALITY_PLAIN = "SELECT * FROM execmetrics.session_quality_plain ORDER BY day"
 
 
 def _recent(at: datetime) -> bool:
@@ -144,7 +149,7 @@ def _apply(conn: psycopg.Connection, model: Model, op: tuple[Any, ...]) -> None:
 
 def _refresh(conn: psycopg.Connection, full: bool = False, full_every: str = "1 day") -> None:
     conn.execute(
-        "SELECT execmetrics.refresh_daily_metrics(%s, %s, %s::interval)",
+        "SELECT execmetrics.refresh_session_rollups(%s, %s, %s::interval)",
         (full, SWEEP_DAYS, full_every),
     )
 
@@ -178,6 +183,8 @@ def test_incremental_refresh_equals_a_full_rebuild(db_url: str, plan: list[list[
             expected = conn.execute(PLAIN, (TZ,)).fetchall()
             assert got == expected, (step, got, expected)
             assert all(day <= TODAY for day, *_ in got)
+            quality = conn.execute(QUALITY).fetchall()
+            assert quality == conn.execute(QUALITY_PLAIN).fetchall(), (step, quality)
 
 
 def test_days_after_the_local_today_are_left_out(db_url: str) -> None:
@@ -188,7 +195,13 @@ def test_days_after_the_local_today_are_left_out(db_url: str) -> None:
         _refresh(conn)
         assert conn.execute(ROLLUP).fetchall() == []
         plain = conn.execute("SELECT day FROM execmetrics.daily_metrics_plain").fetchall()
+        # the quality rollup counts every date: a session dated in the future is an issue
+        # for the timestamp check only, and one with no user for its own check too
+        conn.execute("UPDATE public.user_sessions SET supplier_id = NULL")
+        _refresh(conn)
+        quality = conn.execute(QUALITY).fetchall()
     assert plain == [(TODAY + timedelta(days=1),)]
+    assert quality == [(TODAY + timedelta(days=1), 1, 0)]
 
 
 def test_an_edit_older_than_the_sweep_waits_for_the_full_rebuild(db_url: str) -> None:
@@ -220,3 +233,31 @@ def test_the_refresh_job_keeps_daily_metrics_current(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
         assert conn.execute(ROLLUP).fetchall() == conn.execute(PLAIN, (TZ,)).fetchall()
         assert conn.execute(ROLLUP).fetchall()[0][0] == date(2026, 10, 24)
+
+
+def test_quality_checks_add_the_sessions_the_rollup_has_not_seen(db_url: str) -> None:
+    _prepare(db_url)
+    at = RECENT_ANCHORS[1] + 10 * MINUTE
+    load(
+        db_url,
+        user_sessions=[
+            session(1, OLD_ANCHORS[0], duration=60),  # no user
+            session(2, OLD_ANCHORS[1], supplier_id=1, duration=0),
+            session(3, at, supplier_id=1, couple_id=2, duration=-1),  # both, nonpositive
+        ],
+    )
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        _refresh(conn)
+    load(
+        db_url,
+        user_sessions=[
+            session(4, OLD_ANCHORS[2], duration=None),  # no user, seen by no refresh yet
+            session(5, at, couple_id=3, duration=0),
+        ],
+    )
+    ev = evaluate(db_url, CONFIG, at)
+    issues = {
+        check: ev.value("execmetrics_data_quality_issues", check=check)
+        for check in ("session_user_not_exactly_one", "session_nonpositive_duration")
+    }
+    assert issues == {"session_user_not_exactly_one": 3.0, "session_nonpositive_duration": 3.0}

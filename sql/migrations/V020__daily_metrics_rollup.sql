@@ -1,5 +1,5 @@
--- daily_metrics becomes a table kept up to date incrementally (refresh_daily_metrics in
--- sql/views/30_daily_metrics.sql) instead of a materialized view recomputed over all
+-- daily_metrics becomes a table kept up to date incrementally (refresh_session_rollups
+-- in sql/views/40_session_rollups.sql) instead of a materialized view recomputed over all
 -- history at every refresh. Its columns and key are those of the view it replaces, so
 -- its readers (Grafana's boards, grafana_reader, the reports) read it unchanged.
 DROP MATERIALIZED VIEW IF EXISTS daily_metrics CASCADE;
@@ -12,10 +12,19 @@ CREATE TABLE daily_metrics (
     average_session_duration_seconds double precision
 );
 
--- What each rollup has already read, per source table: the highest id seen (rows
--- above it are new), and when the rollup was last refreshed and last rebuilt in full.
+-- Per local date of created_at (every date, later ones too): the sessions that are
+-- data-quality issues (SPEC §3), so the quality checks need not count all history at
+-- every cycle (sql/groups/quality/checks.sql adds the sessions the rollup has not seen).
+CREATE TABLE session_quality_days (
+    day                  date PRIMARY KEY,
+    not_exactly_one      bigint NOT NULL,
+    nonpositive_duration bigint NOT NULL
+);
+
+-- What the rollups have already read, per source table: the highest id seen (rows
+-- above it are new), and when they were last refreshed and last rebuilt in full.
 CREATE TABLE rollup_state (
-    rollup          text PRIMARY KEY,
+    source_table    text PRIMARY KEY,
     high_water_id   bigint,
     refreshed_at    timestamptz,
     full_rebuild_at timestamptz

@@ -37,7 +37,7 @@ AS $$
     RETURNING true
 $$;
 
--- Bring the rollups up to date (refresh_daily_metrics, sql/views/30_daily_metrics.sql),
+-- Bring the rollups up to date (refresh_session_rollups, sql/views/40_session_rollups.sql),
 -- REFRESH MATERIALIZED VIEW CONCURRENTLY each materialized view of this schema, in
 -- creation order, and record it against the lease; false (nothing refreshed) when
 -- the caller does not hold the lease.
@@ -55,7 +55,7 @@ BEGIN
     ) THEN
         RETURN false;
     END IF;
-    PERFORM refresh_daily_metrics();
+    PERFORM refresh_session_rollups();
     FOR view_name IN
         SELECT c.relname
         FROM pg_class AS c

@@ -1,5 +1,6 @@
 -- Data-quality checks (SPEC §3), counted over the whole source tables (one pass per
--- table); the future-timestamp check is relative to T. Each row is left out only of
+-- table, the sessions through their per-day rollup); the future-timestamp check is
+-- relative to T. Each row is left out only of
 -- the numbers it would distort: see the views subscription_periods and valid_sessions
 -- and the viral group's acceptance rule.
 WITH subs AS (
@@ -28,12 +29,29 @@ rates AS (
            ) AS invalid
     FROM fx_rates AS r
 ),
+-- Sessions: the per-day rollup (sql/views/35_session_quality.sql) for the sessions the
+-- last refresh saw, plus the sessions above its high-water mark, counted here.
+seen AS (
+    SELECT coalesce(max(r.high_water_id), 0) AS high_water_id
+    FROM rollup_state AS r
+    WHERE r.source_table = 'user_sessions'
+),
 sessions AS (
-    SELECT count(*) FILTER (
-               WHERE (supplier_id IS NULL) = (couple_id IS NULL)
-           ) AS not_exactly_one,
-           count(*) FILTER (WHERE session_duration <= 0) AS nonpositive_duration
-    FROM user_sessions
+    SELECT rolled.not_exactly_one + fresh.not_exactly_one AS not_exactly_one,
+           rolled.nonpositive_duration + fresh.nonpositive_duration AS nonpositive_duration
+    FROM (
+        SELECT coalesce(sum(q.not_exactly_one), 0) AS not_exactly_one,
+               coalesce(sum(q.nonpositive_duration), 0) AS nonpositive_duration
+        FROM session_quality_days AS q
+    ) AS rolled
+    CROSS JOIN (
+        SELECT count(*) FILTER (
+                   WHERE (s.supplier_id IS NULL) = (s.couple_id IS NULL)
+               ) AS not_exactly_one,
+               count(*) FILTER (WHERE s.session_duration <= 0) AS nonpositive_duration
+        FROM user_sessions AS s
+        WHERE s.id > (SELECT seen.high_water_id FROM seen)
+    ) AS fresh
 ),
 invites AS (
     SELECT count(*) FILTER (WHERE accepted_at < sent_at) AS accepted_before_sent
