@@ -261,3 +261,17 @@ def test_quality_checks_add_the_sessions_the_rollup_has_not_seen(db_url: str) ->
         for check in ("session_user_not_exactly_one", "session_nonpositive_duration")
     }
     assert issues == {"session_user_not_exactly_one": 3.0, "session_nonpositive_duration": 3.0}
+
+
+def test_quality_checks_after_the_sessions_were_truncated_and_reloaded(db_url: str) -> None:
+    _prepare(db_url)
+    at = RECENT_ANCHORS[1]
+    load(db_url, user_sessions=[session(i, at, duration=0) for i in range(1, 4)])
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        _refresh(conn)
+        conn.execute("TRUNCATE public.user_sessions")
+    # the same ids, below the high-water mark: only the table's new storage tells
+    load(db_url, user_sessions=[session(1, at, supplier_id=1, duration=0)])
+    ev = evaluate(db_url, CONFIG, at)
+    assert ev.value("execmetrics_data_quality_issues", check="session_user_not_exactly_one") == 0
+    assert ev.value("execmetrics_data_quality_issues", check="session_nonpositive_duration") == 1

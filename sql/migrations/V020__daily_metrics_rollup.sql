@@ -22,10 +22,13 @@ CREATE TABLE session_quality_days (
 );
 
 -- What the rollups have already read, per source table: the highest id seen (rows
--- above it are new), and when they were last refreshed and last rebuilt in full.
+-- above it are new; NULL: the table was empty), the table's storage when it was read
+-- (TRUNCATE gives it new storage: the rollups then describe nothing), and when they
+-- were last refreshed and last rebuilt in full.
 CREATE TABLE rollup_state (
     source_table    text PRIMARY KEY,
     high_water_id   bigint,
+    source_filenode oid,
     refreshed_at    timestamptz,
     full_rebuild_at timestamptz
 );

@@ -6,8 +6,9 @@
 --     lower id, edits and deletes of recent sessions, the day that just began), and
 --   * the days after today that hold sessions (sessions dated in the future);
 -- daily_metrics keeps only the days up to the local today. A full rebuild runs at every
--- `execmetrics migrate` and whenever the last one is older than `full_every`: it
--- catches edits and deletes of older sessions (docs/performance.md).
+-- `execmetrics migrate`, whenever the last one is older than `full_every` (it catches
+-- edits and deletes of older sessions), and when the table was emptied, truncated or
+-- lost its highest ids (docs/performance.md).
 --
 -- Runs as the owner: the computing role calls it through refresh_materialized_views
 -- (sql/views/90_roles.sql), under the refresh lease. Returns the days recomputed.
@@ -26,6 +27,7 @@ DECLARE
     tz text := (SELECT cfg.reporting_timezone FROM settings AS cfg);
     today date := (clock_timestamp() AT TIME ZONE tz)::date;
     top bigint := (SELECT max(s.id) FROM user_sessions AS s);
+    filenode oid := pg_relation_filenode('user_sessions');
     state rollup_state;
     days date[];
 BEGIN
@@ -34,15 +36,16 @@ BEGIN
     SELECT * INTO state FROM rollup_state AS r WHERE r.source_table = 'user_sessions' FOR UPDATE;
     IF full_rebuild OR state.high_water_id IS NULL OR state.full_rebuild_at IS NULL
        OR state.full_rebuild_at <= clock_timestamp() - full_every
-       OR coalesce(top, 0) < state.high_water_id THEN
+       OR state.source_filenode IS DISTINCT FROM filenode
+       OR top IS NULL OR top < state.high_water_id THEN
         DELETE FROM daily_metrics;
         INSERT INTO daily_metrics
         SELECT p.* FROM daily_metrics_plain AS p WHERE p.day <= today;
         DELETE FROM session_quality_days;
         INSERT INTO session_quality_days SELECT q.* FROM session_quality_plain AS q;
         UPDATE rollup_state AS r
-        SET high_water_id = coalesce(top, 0), refreshed_at = clock_timestamp(),
-            full_rebuild_at = clock_timestamp()
+        SET high_water_id = top, source_filenode = filenode,
+            refreshed_at = clock_timestamp(), full_rebuild_at = clock_timestamp()
         WHERE r.source_table = 'user_sessions';
         RETURN (SELECT count(DISTINCT x.day) FROM (
             SELECT m.day FROM daily_metrics AS m
@@ -67,7 +70,7 @@ BEGIN
     INSERT INTO daily_metrics
     SELECT * FROM daily_metrics_for(ARRAY(SELECT d FROM unnest(days) AS d WHERE d <= today));
     UPDATE rollup_state AS r
-    SET high_water_id = coalesce(top, 0), refreshed_at = clock_timestamp()
+    SET high_water_id = top, refreshed_at = clock_timestamp()
     WHERE r.source_table = 'user_sessions';
     RETURN coalesce(cardinality(days), 0);
 END

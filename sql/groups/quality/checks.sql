@@ -30,28 +30,35 @@ rates AS (
     FROM fx_rates AS r
 ),
 -- Sessions: the per-day rollup (sql/views/35_session_quality.sql) for the sessions the
--- last refresh saw, plus the sessions above its high-water mark, counted here.
+-- last refresh saw, plus those above its high-water mark, counted here. `seen` has no
+-- row when the rollup does not describe the table as it is (never refreshed, or
+-- truncated or rewritten since): then every session is counted here.
 seen AS (
-    SELECT coalesce(max(r.high_water_id), 0) AS high_water_id
+    SELECT r.high_water_id
     FROM rollup_state AS r
     WHERE r.source_table = 'user_sessions'
+      AND r.source_filenode = pg_relation_filenode('user_sessions')
+      AND r.high_water_id IS NOT NULL
+),
+counted AS (
+    SELECT q.not_exactly_one, q.nonpositive_duration
+    FROM session_quality_days AS q
+    WHERE EXISTS (SELECT FROM seen)
+    UNION ALL
+    SELECT count(*) FILTER (WHERE (s.supplier_id IS NULL) = (s.couple_id IS NULL)),
+           count(*) FILTER (WHERE s.session_duration <= 0)
+    FROM user_sessions AS s
+    WHERE s.id > (SELECT seen.high_water_id FROM seen)
+    UNION ALL
+    SELECT count(*) FILTER (WHERE (s.supplier_id IS NULL) = (s.couple_id IS NULL)),
+           count(*) FILTER (WHERE s.session_duration <= 0)
+    FROM user_sessions AS s
+    WHERE NOT EXISTS (SELECT FROM seen)
 ),
 sessions AS (
-    SELECT rolled.not_exactly_one + fresh.not_exactly_one AS not_exactly_one,
-           rolled.nonpositive_duration + fresh.nonpositive_duration AS nonpositive_duration
-    FROM (
-        SELECT coalesce(sum(q.not_exactly_one), 0) AS not_exactly_one,
-               coalesce(sum(q.nonpositive_duration), 0) AS nonpositive_duration
-        FROM session_quality_days AS q
-    ) AS rolled
-    CROSS JOIN (
-        SELECT count(*) FILTER (
-                   WHERE (s.supplier_id IS NULL) = (s.couple_id IS NULL)
-               ) AS not_exactly_one,
-               count(*) FILTER (WHERE s.session_duration <= 0) AS nonpositive_duration
-        FROM user_sessions AS s
-        WHERE s.id > (SELECT seen.high_water_id FROM seen)
-    ) AS fresh
+    SELECT sum(c.not_exactly_one) AS not_exactly_one,
+           sum(c.nonpositive_duration) AS nonpositive_duration
+    FROM counted AS c
 ),
 invites AS (
     SELECT count(*) FILTER (WHERE accepted_at < sent_at) AS accepted_before_sent
