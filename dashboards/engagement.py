@@ -51,7 +51,7 @@ def board(opts: BuildOptions) -> Board:
             SqlTable(
                 "Sessions per day (database history)",
                 "Sessions with exactly one user, per local day of the reporting time zone, "
-                "from the exporter's daily_metrics materialized view (PostgreSQL).",
+                "from the exporter's daily_metrics table (PostgreSQL).",
                 unit(ACTIVE),
                 HALF,
                 sql=panel_sql("daily_sessions"),
@@ -60,7 +60,7 @@ def board(opts: BuildOptions) -> Board:
             SqlTable(
                 "Average session duration per day (database history)",
                 "Mean capped duration of the day's sessions with a duration above zero, per "
-                "local day, from the exporter's daily_metrics materialized view (PostgreSQL).",
+                "local day, from the exporter's daily_metrics table (PostgreSQL).",
                 unit(OVERALL),
                 FULL.high(8),
                 sql=panel_sql("daily_duration"),

@@ -109,7 +109,7 @@ def board(opts: BuildOptions) -> Board:
             SqlTable(
                 "Daily active users (database history)",
                 "Distinct suppliers and couples with a session on each local day of the "
-                "reporting time zone, from the exporter's daily_metrics materialized view "
+                "reporting time zone, from the exporter's daily_metrics table "
                 "(PostgreSQL): history that does not depend on Prometheus retention.",
                 count,
                 FULL.high(8),
