@@ -53,8 +53,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 PREFIX = "execmetrics_"
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
@@ -251,6 +254,21 @@ class Revenue:
                     steps.add(row[col])
         return any(self.m(supplier_id, step) > 0 for step in steps)
 
+    def movements(self, m1: datetime, t: datetime) -> dict[str, Decimal]:
+        """SPEC §3's five movements from M1 to t, each supplier in exactly one (or none)."""
+        moves = dict.fromkeys(MOVEMENTS, Decimal(0))
+        for x in self.suppliers:
+            s, e = self.m(x, m1), self.m(x, t)
+            if s == 0 and e > 0:
+                moves["reactivation" if self.paid_before(x, m1) else "new"] += e
+            elif 0 < s < e:
+                moves["expansion"] += e - s
+            elif 0 < e < s:
+                moves["contraction"] += s - e
+            elif s > 0 and e == 0:
+                moves["churn"] += s
+        return moves
+
     def by_plan(self, t: datetime) -> dict[str, Decimal]:
         plans: dict[str, Decimal] = {}
         for row, fx in self.rows:
@@ -273,25 +291,10 @@ def revenue_metrics(
     out[key("mrr", currency=cur)] = float(mrr_t)
     out[key("arr", currency=cur)] = float(12 * mrr_t)
 
-    moves = dict.fromkeys(MOVEMENTS, Decimal(0))
-    paying_m1: list[Any] = []
-    paying_t: list[Any] = []
-    retained = Decimal(0)
-    for x in rev.suppliers:
-        s, e = rev.m(x, m1), rev.m(x, t)
-        if s > 0:
-            paying_m1.append(x)
-            retained += e
-        if e > 0:
-            paying_t.append(x)
-        if s == 0 and e > 0:
-            moves["reactivation" if rev.paid_before(x, m1) else "new"] += e
-        elif 0 < s < e:
-            moves["expansion"] += e - s
-        elif 0 < e < s:
-            moves["contraction"] += s - e
-        elif s > 0 and e == 0:
-            moves["churn"] += s
+    moves = rev.movements(m1, t)
+    paying_m1 = [x for x in rev.suppliers if rev.m(x, m1) > 0]
+    paying_t = [x for x in rev.suppliers if rev.m(x, t) > 0]
+    retained = sum((rev.m(x, t) for x in paying_m1), Decimal(0))
     for kind, amount in moves.items():
         out[key("mrr_movement", currency=cur, movement=kind)] = float(amount)
 
@@ -466,34 +469,43 @@ def quality_metrics(
 # --------------------------------------------------------------------------- everything
 
 
-def compute(
-    settings: Settings,
-    t: datetime,
-    *,
-    suppliers: Iterable[Row] = (),
-    couples: Iterable[Row] = (),
-    subscriptions: Iterable[Row] = (),
-    fx_rates: Iterable[Row] = (),
-    user_sessions: Iterable[Row] = (),
-    invitations: Iterable[Row] = (),
-) -> dict[Key, float]:
-    """Every SPEC §4 contract series at instant ``t``."""
+class Tables(TypedDict, total=False):
+    """Rows of the SPEC §1 source tables, by table name (a table left out is empty)."""
+
+    suppliers: Iterable[Row]
+    couples: Iterable[Row]
+    subscriptions: Iterable[Row]
+    fx_rates: Iterable[Row]
+    user_sessions: Iterable[Row]
+    invitations: Iterable[Row]
+
+
+def instant(t: datetime) -> datetime:
+    """``t`` in UTC; a naive ``t`` is refused."""
     if t.tzinfo is None:
         raise ValueError("t must carry a time zone")
-    t = t.astimezone(UTC)
-    suppliers, couples = list(suppliers), list(couples)
-    subscriptions, fx_rates = list(subscriptions), list(fx_rates)
-    user_sessions, invitations = list(user_sessions), list(invitations)
+    return t.astimezone(UTC)
+
+
+def rows_of(tables: Tables) -> dict[str, list[Row]]:
+    """Every source table's rows as a list, in ``Tables`` order."""
+    unknown = set(tables) - set(Tables.__annotations__)
+    if unknown:
+        raise TypeError(f"not a source table: {sorted(unknown)}")
+    given = cast(Mapping[str, Iterable[Row]], tables)
+    return {name: list(given.get(name, ())) for name in Tables.__annotations__}
+
+
+def compute(settings: Settings, t: datetime, **tables: Unpack[Tables]) -> dict[Key, float]:
+    """Every SPEC §4 contract series at instant ``t``."""
+    t, rows = instant(t), rows_of(tables)
+    sessions = rows["user_sessions"]
     out: dict[Key, float] = {}
-    out.update(revenue_metrics(settings, t, subscriptions, fx_rates))
-    out.update(user_metrics(settings, t, suppliers, couples, user_sessions))
-    out.update(viral_metrics(settings, t, invitations, user_sessions))
-    out.update(engagement_metrics(settings, t, user_sessions))
-    out.update(
-        quality_metrics(
-            settings, t, suppliers, couples, subscriptions, fx_rates, user_sessions, invitations
-        )
-    )
+    out.update(revenue_metrics(settings, t, rows["subscriptions"], rows["fx_rates"]))
+    out.update(user_metrics(settings, t, rows["suppliers"], rows["couples"], sessions))
+    out.update(viral_metrics(settings, t, rows["invitations"], sessions))
+    out.update(engagement_metrics(settings, t, sessions))
+    out.update(quality_metrics(settings, t, *rows.values()))
     return out
 
 
@@ -665,17 +677,7 @@ def growth_metrics(
         out[key("couples", stage=stage)] = float(n)
 
     # Reconciliation residuals.
-    moves = dict.fromkeys(MOVEMENTS, Decimal(0))
-    for x in rev.suppliers:
-        s, e = m_m1[x], m_t[x]
-        if s == 0 and e > 0:
-            moves["reactivation" if rev.paid_before(x, m1) else "new"] += e
-        elif 0 < s < e:
-            moves["expansion"] += e - s
-        elif 0 < e < s:
-            moves["contraction"] += s - e
-        elif s > 0 and e == 0:
-            moves["churn"] += s
+    moves = rev.movements(m1, t)
     residual = (
         mrr_m1
         + moves["new"]
@@ -754,27 +756,6 @@ def growth_metrics(
     return out
 
 
-def compute_growth(
-    settings: Settings,
-    t: datetime,
-    *,
-    suppliers: Iterable[Row] = (),
-    couples: Iterable[Row] = (),
-    subscriptions: Iterable[Row] = (),
-    fx_rates: Iterable[Row] = (),
-    user_sessions: Iterable[Row] = (),
-    invitations: Iterable[Row] = (),
-) -> dict[Key, float]:
+def compute_growth(settings: Settings, t: datetime, **tables: Unpack[Tables]) -> dict[Key, float]:
     """Every SPEC §6 series at instant ``t``."""
-    if t.tzinfo is None:
-        raise ValueError("t must carry a time zone")
-    return growth_metrics(
-        settings,
-        t.astimezone(UTC),
-        suppliers,
-        couples,
-        subscriptions,
-        fx_rates,
-        user_sessions,
-        invitations,
-    )
+    return growth_metrics(settings, instant(t), *rows_of(tables).values())
