@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,8 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-T = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
+from tests.support import T
+
 SECRET = "pa55-w0rd-never-shown"
 READY_TIMEOUT = 30.0
 

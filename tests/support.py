@@ -28,6 +28,8 @@ Row = dict[str, Any]
 
 # A default instant for rows whose time does not matter to a test.
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+# The instant T of the hand-computed tests (a June noon: no DST change near it).
+T = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- time
@@ -83,6 +85,14 @@ def couple(
         "deleted_at": deleted_at,
         "wedding_date": wedding_date,
         "country": country,
+    }
+
+
+def people(n: int) -> dict[str, list[Row]]:
+    """Suppliers and couples 1..n, as ``run``'s keyword tables."""
+    return {
+        "suppliers": [supplier(i) for i in range(1, n + 1)],
+        "couples": [couple(i) for i in range(1, n + 1)],
     }
 
 

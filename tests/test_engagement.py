@@ -4,27 +4,13 @@ from __future__ import annotations
 
 from pytest import approx
 
-from tests.support import (
-    DAY,
-    SECOND,
-    config,
-    couple,
-    run,
-    session,
-    supplier,
-    ts,
-)
+from tests.support import DAY, SECOND, T, config, people, run, session
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
 
-T = ts("2024-06-15 12:00")
 AVG = "execmetrics_session_duration_average_seconds"
-PEOPLE = {
-    "suppliers": [supplier(i) for i in range(1, 10)],
-    "couples": [couple(i) for i in range(1, 10)],
-}
+PEOPLE = people(9)
 
 
 def test_average_with_null_nonpositive_capped_and_edges(db_url: str) -> None:

@@ -159,5 +159,3 @@ def test_a_killed_leader_is_replaced(db_url: str, folder: Path) -> None:
         os.kill(leader.pid, signal.SIGKILL)
         leader.process.wait(timeout=5)
         eventually(lambda: _pid(_lease(db_url)[0]) == follower.pid, 3 * INTERVAL, "takeover")
-
-

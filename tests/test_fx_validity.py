@@ -15,11 +15,10 @@ import pytest
 
 from exporter.vocabulary import Check
 from tests import oracle
-from tests.support import config, rate, run, sub, ts
+from tests.support import T, config, rate, run, sub, ts
 
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
-T = ts("2024-06-15 12:00")
 START = ts("2024-03-10 09:00")
 INVALID = ["0", "-0.8", "NaN", "Infinity", "-Infinity"]
 

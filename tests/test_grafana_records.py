@@ -33,7 +33,7 @@ from tests.support import (
     ts,
 )
 
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
 READER = "grafana_reader"
 T = ts("2025-01-15 12:00")

@@ -18,6 +18,7 @@ from tests import oracle
 from tests.support import (
     DAY,
     SECOND,
+    T,
     couple,
     d,
     emptied,
@@ -29,10 +30,8 @@ from tests.support import (
     ts,
 )
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
-T = ts("2024-06-15 12:00")
 M1 = ts("2024-05-15 12:00")  # UTC: one calendar month back
 GBP = {"currency": "GBP"}
 P = "execmetrics_"

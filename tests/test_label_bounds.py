@@ -14,12 +14,10 @@ from typing import Any
 from pytest import approx
 
 from exporter.config import parse_config
-from tests.support import invite, run, sub, supplier, ts
+from tests.support import T, invite, run, sub, supplier, ts
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
-T = ts("2024-06-15 12:00")
 GBP = ("currency", "GBP")
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from exporter import catalog
 from tests import oracle
 from tests.support import (
+    T,
     config,
     couple,
     evaluate,
@@ -32,8 +33,7 @@ from tests.support import (
     ts,
 )
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
 
 # T candidates (UTC): month ends, DST changes in London and New York, a year boundary,
@@ -421,7 +421,7 @@ def test_oracle_movement_identity_and_ranges(case: dict[str, Any]) -> None:
 
 def test_oracle_on_the_hand_computed_movements() -> None:
     # The dataset of tests/test_revenue.py::test_every_movement_kind_and_the_identity.
-    t = ts("2024-06-15 12:00")
+    t = T
     jan, mar, jun = ts("2024-01-01 00:00"), ts("2024-03-01 00:00"), ts("2024-06-01 00:00")
     subs = [
         sub(1, 1, amount_minor=2000, started_at=jun),
@@ -451,7 +451,7 @@ def test_oracle_on_the_hand_computed_movements() -> None:
 
 
 def test_oracle_absent_ratios_and_viral_rules() -> None:
-    t = ts("2024-06-15 12:00")
+    t = T
     s = oracle.Settings()
     empty = oracle.compute(s, t)
     k = oracle.key

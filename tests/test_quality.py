@@ -14,6 +14,7 @@ from tests.support import (
     HOUR,
     MINUTE,
     SECOND,
+    T,
     config,
     couple,
     invite,
@@ -25,11 +26,9 @@ from tests.support import (
     ts,
 )
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
 
-T = ts("2024-06-15 12:00")
 JAN = ts("2024-01-01 00:00")
 
 

@@ -19,12 +19,11 @@ from hypothesis import strategies as st
 
 from exporter.contract import TABLES
 from tests import oracle
-from tests.support import config, evaluate, load, migrate, truncate
+from tests.support import T, config, evaluate, load, migrate, truncate
 
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
 TZ = "America/New_York"  # west of UTC: year-1 instants are local dates in year 1 too
-T = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 BIGINT = 2**63 - 1
 
 NULLABLE = {t.name.value: {c.name for c in t.columns if c.nullable} for t in TABLES}

@@ -9,23 +9,11 @@ from __future__ import annotations
 import pytest
 from pytest import approx
 
-from tests.support import (
-    DAY,
-    HOUR,
-    SECOND,
-    config,
-    rate,
-    run,
-    sub,
-    supplier,
-    ts,
-)
+from tests.support import DAY, HOUR, SECOND, T, config, rate, run, sub, supplier, ts
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
 
-T = ts("2024-06-15 12:00")
 M1 = ts("2024-05-15 12:00")  # UTC reporting zone: one calendar month back
 MRR = "execmetrics_mrr"
 GBP = {"currency": "GBP"}

@@ -12,10 +12,9 @@ from typing import Any
 from pytest import approx
 
 from tests import oracle
-from tests.support import DAY, SECOND, config, rate, run, sub, supplier, ts
+from tests.support import DAY, SECOND, T, config, rate, run, sub, supplier, ts
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
 GBP = {"currency": "GBP"}
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
@@ -38,7 +37,7 @@ def oracle_values(cfg: Any, t: datetime, **tables: Any) -> dict[str, Any]:
 def test_a_trial_ending_before_the_row_starts_counts_from_started_at(db_url: str) -> None:
     # contrib needs started_at <= t AND trial_ends_at <= t: a trial_ends_at before
     # started_at changes nothing, the row counts from started_at.
-    t = ts("2024-06-15 12:00")
+    t = T
     subs = [
         sub(1, 1, amount_minor=1000, started_at=t, trial_ends_at=t - DAY),  # live at T
         sub(2, 2, amount_minor=2000, started_at=t + SECOND, trial_ends_at=t - DAY),  # not yet
@@ -72,7 +71,7 @@ def test_empty_spans_before_m1_are_not_paying_before_m1(db_url: str) -> None:
     # "x paid at some instant before M1": a row whose span is empty (ended_at =
     # started_at, or a trial lasting the whole row) never made x a payer, so x's later
     # MRR is new, not a reactivation. A one-second span is enough to have paid.
-    t = ts("2024-06-15 12:00")
+    t = T
     m1 = ts("2024-05-15 12:00")
     jan, jun = ts("2024-01-10 00:00"), ts("2024-06-01 00:00")
     subs = [
@@ -140,7 +139,7 @@ def test_m1_on_a_wall_time_london_sees_twice_is_its_first_occurrence(db_url: str
 def test_fx_at_the_local_start_date_east_of_utc(db_url: str) -> None:
     # Tokyo is UTC+9: 9 Mar 15:00Z is already 10 Mar locally. Each period keeps the rate
     # with the latest valid_from on or before its local start date, for its whole life.
-    t = ts("2024-06-15 12:00")
+    t = T
     rates = [
         rate("EUR", "2024-03-09", "0.5"),
         rate("EUR", "2024-03-10", "2"),

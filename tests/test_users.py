@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support import (
-    DAY,
-    SECOND,
-    config,
-    couple,
-    run,
-    session,
-    supplier,
-    ts,
-)
+from tests.support import DAY, SECOND, T, config, couple, run, session, supplier, ts
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
-
-
-T = ts("2024-06-15 12:00")
+SHARED_DATABASE = True  # see conftest's db_url
 
 
 def total(ev, user_type: str) -> float | None:

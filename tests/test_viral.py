@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from pytest import approx
 
-from tests.support import (
-    DAY,
-    HOUR,
-    SECOND,
-    config,
-    couple,
-    invite,
-    run,
-    session,
-    supplier,
-    ts,
-)
+from tests.support import DAY, HOUR, SECOND, T, config, invite, people, run, session
 
-# One database for the module, its source tables emptied before each test.
-SHARED_DATABASE = True
+SHARED_DATABASE = True  # see conftest's db_url
 
 
-T = ts("2024-06-15 12:00")
 W = "30d"
 # Every supplier and couple the sessions name exists (active users do not depend on it).
-PEOPLE = {
-    "suppliers": [supplier(i) for i in range(1, 10)],
-    "couples": [couple(i) for i in range(1, 10)],
-}
+PEOPLE = people(9)
 
 
 def viral(ev, window: str = W) -> dict[str, float | None]:
