@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import T
+from tests.instants import T
 
 SECRET = "pa55-w0rd-never-shown"
 READY_TIMEOUT = 30.0

@@ -268,3 +268,31 @@ def go_time(text: str) -> datetime:
     fraction = f".{(m[2] or '0')[:6]:0<6}"
     zone = "+00:00" if m[3] == "Z" else m[3]
     return datetime.fromisoformat(m[1] + fraction + zone)
+
+
+@contextmanager
+def prometheus_on_history(
+    promtool: str, prometheus: str, history: Path, folder: Path
+) -> Iterator[str]:
+    """A real Prometheus on the blocks promtool makes of an OpenMetrics ``history``
+    (kept for 100 years, no scraping), its files in ``folder``; yields its base URL."""
+    blocks = folder / "data"
+    subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(history), str(blocks)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    conf = folder / "prometheus.yml"
+    conf.write_text("global: {}\n")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    argv = [
+        prometheus,
+        f"--config.file={conf}",
+        f"--storage.tsdb.path={blocks}",
+        "--storage.tsdb.retention.time=100y",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    with running("prometheus", argv, base, folder / "prometheus.log", timeout=60):
+        yield base

@@ -7,15 +7,15 @@ the database (``load``) and the pure-Python oracle (``tests/oracle.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
 
 from exporter import contract
+from tests.instants import LONG_AGO
 
 if TYPE_CHECKING:
     from exporter.config import Config
@@ -25,33 +25,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {t.name.value: t.column_names for t in con
 TABLES = tuple(COLUMNS)
 
 Row = dict[str, Any]
-
-# A default instant for rows whose time does not matter to a test.
-LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
-# The instant T of the hand-computed tests (a June noon: no DST change near it).
-T = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
-
-
-# --------------------------------------------------------------------------- time
-
-
-def ts(text: str, tz: str = "UTC") -> datetime:
-    """An instant from ``YYYY-MM-DD HH:MM[:SS]`` read as wall time in ``tz`` (default UTC)."""
-    naive = datetime.fromisoformat(text)
-    if naive.tzinfo is not None:
-        return naive.astimezone(UTC)
-    return naive.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
-def d(text: str) -> date:
-    return date.fromisoformat(text)
-
-
-DAY = timedelta(days=1)
-HOUR = timedelta(hours=1)
-MINUTE = timedelta(minutes=1)
-SECOND = timedelta(seconds=1)
-
 
 # --------------------------------------------------------------------------- builders
 

@@ -7,8 +7,7 @@ local midnights (00:00Z, then 23:00Z once summer time starts), not every 24 h.
 
 from __future__ import annotations
 
-import subprocess
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
@@ -22,38 +21,10 @@ from exporter.service import collect
 from tests import support as S
 from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.conftest import require_tool
-from tests.stack import free_port, running
+from tests.datasets import FIRST, LAST, NOW, ZONE, clock_change_week
+from tests.stack import prometheus_on_history
 
-ZONE = "Europe/London"
 HEALTH = {m.name for m in catalog.ALL if m.group == "health"}
-FIRST, LAST = date(2026, 3, 27), date(2026, 3, 31)
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def dataset(url: str) -> S.Any:
-    cfg = S.config(tz=ZONE)
-    S.migrate(url, cfg)
-    t = S.ts
-    S.load(
-        url,
-        suppliers=[S.supplier(1), S.supplier(2, t("2026-03-28 09:00")), S.supplier(3)],
-        couples=[S.couple(10), S.couple(11, t("2026-03-29 12:00"))],
-        subscriptions=[
-            S.sub(1, 1, 2999, t("2026-01-10 00:00")),
-            S.sub(2, 2, 12000, t("2026-03-28 12:00"), interval_months=12, plan="annual"),
-            S.sub(3, 3, 5000, t("2026-01-05 00:00"), ended_at=t("2026-03-30 10:00")),
-        ],
-        user_sessions=[
-            S.session(1, t("2026-03-26 10:00"), supplier_id=1, duration=600),
-            S.session(2, t("2026-03-28 22:30"), couple_id=10, duration=1200),
-            S.session(3, t("2026-03-30 08:00"), supplier_id=2, duration=300),
-        ],
-        invitations=[
-            S.invite(1, 1, t("2026-03-20 10:00"), t("2026-03-29 11:00"), couple_id=11),
-            S.invite(2, 2, t("2026-03-29 10:00")),
-        ],
-    )
-    return cfg
 
 
 def test_instants_are_local_midnights_across_the_clock_change() -> None:
@@ -105,7 +76,7 @@ def _collected(
 def test_prometheus_answers_with_the_values_of_collect_at(db_url: str, tmp_path: Path) -> None:
     promtool = require_tool("promtool")
     prometheus = require_tool("prometheus")
-    cfg = dataset(db_url)
+    cfg = clock_change_week(db_url)
     out = tmp_path / "history.om"
     result = backfill(db_url, cfg, FIRST, LAST, parse_step("1d"), out, progress=False, now=NOW)
     assert result.instants == 5
@@ -113,26 +84,8 @@ def test_prometheus_answers_with_the_values_of_collect_at(db_url: str, tmp_path:
     assert text.endswith("# EOF\n")
     assert not list(tmp_path.glob(".*.tmp"))
 
-    blocks = tmp_path / "data"
-    subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(out), str(blocks)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    conf = tmp_path / "prometheus.yml"
-    conf.write_text("global: {}\n")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    argv = [
-        prometheus,
-        f"--config.file={conf}",
-        f"--storage.tsdb.path={blocks}",
-        "--storage.tsdb.retention.time=100y",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ]
     stamps = instants(FIRST, LAST, parse_step("1d"), cfg.reporting.zone, NOW)
-    with running("prometheus", argv, base, tmp_path / "prometheus.log", timeout=60):
+    with prometheus_on_history(promtool, prometheus, out, tmp_path) as base:
         response = httpx.get(
             base + "/api/v1/query_range",
             params={
@@ -168,7 +121,7 @@ def test_prometheus_answers_with_the_values_of_collect_at(db_url: str, tmp_path:
 
 
 def test_openmetrics_groups_each_family_once(db_url: str, tmp_path: Path) -> None:
-    cfg = dataset(db_url)
+    cfg = clock_change_week(db_url)
     from exporter.backfill import evaluate_many
 
     stamps = instants(FIRST, LAST, parse_step("1d"), cfg.reporting.zone, NOW)
@@ -236,7 +189,7 @@ def test_cli_database_down(tmp_path: Path) -> None:
 def test_cli_writes_the_file(db_url: str, tmp_path: Path) -> None:
     cfg_path = tmp_path / "c.yml"
     cfg_path.write_text(f"reporting:\n  timezone: {ZONE}\n")
-    dataset(db_url)
+    clock_change_week(db_url)
     out = tmp_path / "h.om"
     proc = run_cli(
         "--config",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pytest import approx
 
-from tests.support import DAY, SECOND, T, config, people, run, session
+from tests.instants import DAY, SECOND, T
+from tests.support import config, people, run, session
 
 SHARED_DATABASE = True  # see conftest's db_url
 

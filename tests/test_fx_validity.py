@@ -15,7 +15,8 @@ import pytest
 
 from exporter.vocabulary import Check
 from tests import oracle
-from tests.support import T, config, rate, run, sub, ts
+from tests.instants import T, ts
+from tests.support import config, rate, run, sub
 
 SHARED_DATABASE = True  # see conftest's db_url
 

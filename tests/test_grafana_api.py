@@ -4,7 +4,6 @@ payload), with the snapshot's panel data from a real Prometheus on backfilled bl
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,9 +16,9 @@ from exporter.grafana_api import push
 from exporter.grafana_snapshot import Range, snapshot
 from tests.cli_support import assert_one_line_error, run_cli
 from tests.conftest import require_tool
+from tests.datasets import FIRST, NOW, clock_change_week
 from tests.fake_grafana import fake_grafana
-from tests.stack import free_port, running
-from tests.test_backfill import FIRST, NOW, dataset
+from tests.stack import free_port, prometheus_on_history
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "glsa_test_token"
@@ -90,31 +89,14 @@ def _env() -> dict[str, str]:
 def test_snapshot_resolves_variables_and_fills_panels(db_url: str, tmp_path: Path) -> None:
     promtool = require_tool("promtool")
     prometheus = require_tool("prometheus")
-    cfg_db = dataset(db_url)
+    cfg_db = clock_change_week(db_url)
     out = tmp_path / "h.om"
     last = FIRST + timedelta(days=2)
     backfill(db_url, cfg_db, FIRST, last, parse_step("1h"), out, progress=False, now=NOW)
-    blocks = tmp_path / "data"
-    subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(out), str(blocks)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    (tmp_path / "p.yml").write_text("global: {}\n")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    argv = [
-        prometheus,
-        f"--config.file={tmp_path / 'p.yml'}",
-        f"--storage.tsdb.path={blocks}",
-        "--storage.tsdb.retention.time=100y",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ]
     stamps = instants(FIRST, last, parse_step("1h"), cfg_db.reporting.zone, NOW)
     board = json.loads((ROOT / "dashboards" / "execmetrics-revenue.json").read_text())
     with (
-        running("prometheus", argv, base, tmp_path / "prom.log", timeout=60),
+        prometheus_on_history(promtool, prometheus, out, tmp_path) as base,
         fake_grafana(TOKEN) as g,
     ):
         g.boards[board["uid"]] = board

@@ -21,7 +21,8 @@ from psycopg import sql
 
 from exporter.config import parse_config
 from tests.board_queries import expand_sql_macros, login_as_reader, sql_queries
-from tests.support import config, couple, invite, load, migrate, rate, session, sub, supplier, ts
+from tests.instants import ts
+from tests.support import config, couple, invite, load, migrate, rate, session, sub, supplier
 
 READER = "grafana_reader"
 VIEWS = ("grafana_supplier_mrr_intervals", "grafana_invitations", "grafana_recent_signups")

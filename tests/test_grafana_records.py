@@ -18,20 +18,8 @@ import pytest
 from psycopg import sql
 from pytest import approx
 
-from tests.support import (
-    DAY,
-    SECOND,
-    config,
-    couple,
-    evaluate,
-    invite,
-    load,
-    migrate,
-    session,
-    sub,
-    supplier,
-    ts,
-)
+from tests.instants import DAY, SECOND, ts
+from tests.support import config, couple, evaluate, invite, load, migrate, session, sub, supplier
 
 SHARED_DATABASE = True  # see conftest's db_url
 

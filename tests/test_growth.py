@@ -15,20 +15,8 @@ from pytest import approx
 from exporter.config import parse_config
 from exporter.instant import cohorts_before
 from tests import oracle
-from tests.support import (
-    DAY,
-    SECOND,
-    T,
-    couple,
-    d,
-    emptied,
-    invite,
-    run,
-    session,
-    sub,
-    supplier,
-    ts,
-)
+from tests.instants import DAY, SECOND, T, d, ts
+from tests.support import couple, emptied, invite, run, session, sub, supplier
 
 SHARED_DATABASE = True  # see conftest's db_url
 

@@ -14,7 +14,7 @@ import pytest
 from exporter.errors import ConfigError
 from exporter.instant import Instant, local_day_start, month_back, parse_instant
 from tests import oracle
-from tests.support import ts
+from tests.instants import ts
 
 LONDON = "Europe/London"
 NEW_YORK = "America/New_York"

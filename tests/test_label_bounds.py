@@ -14,7 +14,8 @@ from typing import Any
 from pytest import approx
 
 from exporter.config import parse_config
-from tests.support import T, invite, run, sub, supplier, ts
+from tests.instants import T, ts
+from tests.support import invite, run, sub, supplier
 
 SHARED_DATABASE = True  # see conftest's db_url
 

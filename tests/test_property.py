@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from exporter import catalog
 from tests import oracle
+from tests.instants import T, ts
 from tests.support import (
-    T,
     config,
     couple,
     evaluate,
@@ -30,7 +30,6 @@ from tests.support import (
     sub,
     supplier,
     truncate,
-    ts,
 )
 
 SHARED_DATABASE = True  # see conftest's db_url

@@ -9,22 +9,8 @@ from __future__ import annotations
 from pytest import approx
 
 from exporter import catalog
-from tests.support import (
-    DAY,
-    HOUR,
-    MINUTE,
-    SECOND,
-    T,
-    config,
-    couple,
-    invite,
-    rate,
-    run,
-    session,
-    sub,
-    supplier,
-    ts,
-)
+from tests.instants import DAY, HOUR, MINUTE, SECOND, T, ts
+from tests.support import config, couple, invite, rate, run, session, sub, supplier
 
 SHARED_DATABASE = True  # see conftest's db_url
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from exporter.contract import TABLES
 from tests import oracle
-from tests.support import T, config, evaluate, load, migrate, truncate
+from tests.instants import T
+from tests.support import config, evaluate, load, migrate, truncate
 
 SHARED_DATABASE = True  # see conftest's db_url
 

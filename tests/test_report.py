@@ -26,48 +26,10 @@ from exporter.snapshot import Sample, Snapshot, merge
 from tests import support as S
 from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.conftest import require_tool
+from tests.datasets import NOW, ZONE, march_2026
 
-ZONE = "Europe/London"
 MARCH = Month(2026, 3)
 END = datetime(2026, 3, 31, 23, 0, tzinfo=UTC)  # 1 April 00:00 BST
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def dataset(url: str) -> S.Any:
-    cfg = S.config(tz=ZONE)
-    S.migrate(url, cfg)
-    t = S.ts
-    S.load(
-        url,
-        suppliers=[
-            S.supplier(1, t("2025-01-01 00:00"), category="photography"),
-            S.supplier(2, t("2026-03-14 09:00"), category="venues"),
-            S.supplier(3, t("2025-05-01 00:00"), category="florists"),
-            S.supplier(4, t("2025-01-20 00:00"), category="bands"),
-        ],
-        couples=[
-            S.couple(10, t("2025-03-05 00:00")),
-            S.couple(11, t("2026-03-29 12:00")),
-            S.couple(12, t("2026-03-31 23:30")),  # 1 April local: not a March sign-up
-        ],
-        subscriptions=[
-            S.sub(1, 1, 2999, t("2025-01-10 00:00")),
-            S.sub(2, 2, 12000, t("2026-03-15 12:00"), interval_months=12, plan="annual"),
-            S.sub(3, 3, 5000, t("2025-06-01 00:00"), ended_at=t("2026-03-20 10:00")),
-            S.sub(4, 4, 2000, t("2025-02-01 00:00"), ended_at=t("2026-03-10 00:00")),
-            S.sub(5, 4, 3500, t("2026-03-10 00:00"), plan="pro"),
-        ],
-        user_sessions=[
-            S.session(1, t("2026-03-31 10:00"), supplier_id=1, duration=600),
-            S.session(2, t("2026-03-20 22:30"), couple_id=10, duration=1200),
-            S.session(3, t("2026-03-30 08:00"), supplier_id=2, duration=300),
-        ],
-        invitations=[
-            S.invite(1, 1, t("2026-03-20 10:00"), t("2026-03-29 11:00"), couple_id=11),
-            S.invite(2, 2, t("2026-03-25 10:00")),
-        ],
-    )
-    return cfg
 
 
 def _evaluation_of_collect(url: str, cfg: S.Any, t: datetime) -> S.Any:
@@ -86,7 +48,7 @@ def _csv_rows(body: bytes) -> dict[str, dict[str, str]]:
 
 
 def test_csv_figures_are_collect_at_the_month_end(db_url: str) -> None:
-    cfg = dataset(db_url)
+    cfg = march_2026(db_url)
     built = build(db_url, cfg, MARCH, "csv", now=NOW)
     assert built.data.at == END
     assert built.data.previous_at == datetime(2026, 3, 1, tzinfo=UTC)
@@ -132,7 +94,7 @@ def test_csv_figures_are_collect_at_the_month_end(db_url: str) -> None:
 
 def test_pdf_reads_back_with_the_figures(db_url: str, tmp_path: Path) -> None:
     pdftotext = require_tool("pdftotext")
-    cfg = dataset(db_url)
+    cfg = march_2026(db_url)
     built = build(db_url, cfg, MARCH, "pdf", now=NOW)
     assert built.body.startswith(b"%PDF-")
     pdf = tmp_path / "r.pdf"
@@ -192,7 +154,7 @@ def test_cli_unwritable_output(db_url: str, tmp_path: Path) -> None:
 
 
 def test_cli_writes_csv(db_url: str, tmp_path: Path) -> None:
-    dataset(db_url)
+    march_2026(db_url)
     cfg_path = tmp_path / "c.yml"
     cfg_path.write_text(f"reporting:\n  timezone: {ZONE}\n")
     out = tmp_path / "march.csv"

@@ -27,8 +27,8 @@ from exporter.report import archive, delivery
 from exporter.report.jobs import ReportJobs
 from exporter.store import Store
 from tests.cli_support import assert_one_line_error, cli_env, run_cli
+from tests.datasets import ZONE, march_2026
 from tests.stack import free_port
-from tests.test_report import ZONE, dataset
 
 NOW = datetime(2026, 4, 1, 6, 30, tzinfo=UTC)  # 1 April, 07:30 BST: March has ended
 USER, PASSWORD = "reports", "s3cret-pass"
@@ -155,7 +155,7 @@ def _smtp(port: int, cert: Path, password_file: Path) -> dict[str, Any]:
 def test_monthly_report_is_kept_listed_mailed_and_posted(
     db_url: str, tmp_path: Path, certificate: tuple[Path, Path]
 ) -> None:
-    dataset(db_url)
+    march_2026(db_url)
     secret = tmp_path / "smtp-password"
     secret.write_text(PASSWORD + "\n")
     with smtp_server(certificate) as (port, mails), webhook_server() as (hook, posted):
@@ -220,7 +220,7 @@ def test_reports_pages(tmp_path: Path) -> None:
 
 
 def test_failures_are_counted_retried_and_never_raised(db_url: str, tmp_path: Path) -> None:
-    dataset(db_url)
+    march_2026(db_url)
     with webhook_server(status=500) as (hook, posted):
         cfg = _config(tmp_path, webhook={"url": hook}, retries=2, retry_backoff_seconds=0.01)
         store = Store(tuple(g.name for g in GROUPS))
@@ -270,7 +270,7 @@ def test_smtp_refusing_the_login(certificate: tuple[Path, Path], tmp_path: Path)
 def test_cli_deliver_with_login_refused(
     db_url: str, tmp_path: Path, certificate: tuple[Path, Path]
 ) -> None:
-    dataset(db_url)
+    march_2026(db_url)
     with smtp_server(certificate) as (port, mails):
         conf = tmp_path / "c.yml"
         smtp = _smtp(port, certificate[0], tmp_path / "unused")

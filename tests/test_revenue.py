@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from pytest import approx
 
-from tests.support import DAY, HOUR, SECOND, T, config, rate, run, sub, supplier, ts
+from tests.instants import DAY, HOUR, SECOND, T, ts
+from tests.support import config, rate, run, sub, supplier
 
 SHARED_DATABASE = True  # see conftest's db_url
 

@@ -12,7 +12,8 @@ from typing import Any
 from pytest import approx
 
 from tests import oracle
-from tests.support import DAY, SECOND, T, config, rate, run, sub, supplier, ts
+from tests.instants import DAY, SECOND, T, ts
+from tests.support import config, rate, run, sub, supplier
 
 SHARED_DATABASE = True  # see conftest's db_url
 

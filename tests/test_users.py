@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support import DAY, SECOND, T, config, couple, run, session, supplier, ts
+from tests.instants import DAY, SECOND, T, ts
+from tests.support import config, couple, run, session, supplier
 
 SHARED_DATABASE = True  # see conftest's db_url
 
