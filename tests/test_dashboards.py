@@ -46,6 +46,7 @@ from tests.board_queries import (
     substitute,
     variable_queries,
 )
+from tests.promql import selectors
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = ROOT / "dashboards"
@@ -83,28 +84,6 @@ def all_panels() -> list[tuple[str, dict[str, Any]]]:
 
 def panel_id(item: tuple[str, dict[str, Any]]) -> str:
     return f"{item[0]}:{item[1].get('title', '?')}"
-
-
-def selectors(node: object) -> Iterator[promql_parser.VectorSelector]:
-    """Every vector selector of a parsed PromQL expression."""
-    if isinstance(node, promql_parser.VectorSelector):
-        yield node
-    elif isinstance(node, promql_parser.MatrixSelector):
-        yield node.vector_selector
-    elif isinstance(node, promql_parser.BinaryExpr):
-        yield from selectors(node.lhs)
-        yield from selectors(node.rhs)
-    elif isinstance(node, promql_parser.Call):
-        for arg in node.args:
-            yield from selectors(arg)
-    elif isinstance(
-        node,
-        promql_parser.AggregateExpr
-        | promql_parser.ParenExpr
-        | promql_parser.UnaryExpr
-        | promql_parser.SubqueryExpr,
-    ):
-        yield from selectors(node.expr)
 
 
 def parse(expr: str) -> promql_parser.Expr:
@@ -543,8 +522,7 @@ def test_every_data_quality_check_belongs_to_an_area() -> None:
 
 def test_recording_rules_used_by_the_boards_are_defined() -> None:
     files = sorted(RULES_DIR.glob("*.yml"))
-    if not files:
-        pytest.skip("no Prometheus rule files in provisioning/prometheus/rules")
+    assert files, f"no Prometheus rule files in {RULES_DIR}"
     recorded = {
         r["record"]
         for f in files

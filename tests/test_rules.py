@@ -23,6 +23,7 @@ import yaml
 from exporter import catalog
 from exporter.vocabulary import TARGETS, GroupName
 from tests.conftest import require_tool
+from tests.promql import aggregations, selectors
 
 ROOT = Path(__file__).resolve().parents[1]
 PROM_DIR = ROOT / "provisioning" / "prometheus"
@@ -257,44 +258,6 @@ def test_promtool_tests_load_every_rule_file() -> None:
 # --------------------------------------------------------------------------- catalog
 
 
-def _selectors(node: Any) -> Iterator[Any]:
-    """Every vector selector in a parsed PromQL expression."""
-    if isinstance(node, promql_parser.VectorSelector):
-        yield node
-    elif isinstance(node, promql_parser.MatrixSelector):
-        yield node.vector_selector
-    elif isinstance(node, promql_parser.BinaryExpr):
-        yield from _selectors(node.lhs)
-        yield from _selectors(node.rhs)
-    elif isinstance(node, promql_parser.AggregateExpr):
-        yield from _selectors(node.expr)
-        if node.param is not None:
-            yield from _selectors(node.param)
-    elif isinstance(node, promql_parser.Call):
-        for arg in node.args:
-            yield from _selectors(arg)
-    elif isinstance(
-        node, promql_parser.ParenExpr | promql_parser.UnaryExpr | promql_parser.SubqueryExpr
-    ):
-        yield from _selectors(node.expr)
-
-
-def _aggregations(node: Any) -> Iterator[Any]:
-    if isinstance(node, promql_parser.AggregateExpr):
-        yield node
-        yield from _aggregations(node.expr)
-    elif isinstance(node, promql_parser.BinaryExpr):
-        yield from _aggregations(node.lhs)
-        yield from _aggregations(node.rhs)
-    elif isinstance(node, promql_parser.Call):
-        for arg in node.args:
-            yield from _aggregations(arg)
-    elif isinstance(
-        node, promql_parser.ParenExpr | promql_parser.UnaryExpr | promql_parser.SubqueryExpr
-    ):
-        yield from _aggregations(node.expr)
-
-
 def _rule_ids() -> list[str]:
     return [rule.get("alert") or rule["record"] for rule in _rules()]
 
@@ -304,10 +267,10 @@ def test_rule_names_only_declared_metrics_and_labels(rule: dict[str, Any]) -> No
     recorded = {r["record"] for r in _records()}
     name = rule.get("alert") or rule["record"]
     expr = promql_parser.parse(rule["expr"])
-    selectors = list(_selectors(expr))
-    assert selectors, f"{name}: no metric in the expression"
+    found = list(selectors(expr))
+    assert found, f"{name}: no metric in the expression"
     used_labels: set[str] = set(TARGET_LABELS)
-    for selector in selectors:
+    for selector in found:
         metric = selector.name
         assert metric, f"{name}: selector without a metric name"
         if metric in recorded or metric in PROMETHEUS_METRICS:
@@ -328,7 +291,7 @@ def test_rule_names_only_declared_metrics_and_labels(rule: dict[str, Any]) -> No
             values = matcher.value.split("|") if regex else [matcher.value]
             unknown = set(values) - allowed
             assert not unknown, f"{name}: {metric}{{{matcher.name}}} never takes {unknown}"
-    for aggregation in _aggregations(expr):
+    for aggregation in aggregations(expr):
         if aggregation.modifier is None:
             continue
         unknown = set(aggregation.modifier.labels) - used_labels
