@@ -182,6 +182,17 @@ def source_tables_exist(url: str, schema: str = "public") -> bool:
     return bool(row and row[0] == len(TABLES))
 
 
+def schema_objects(url: str) -> set[tuple[str, str, str]]:
+    """(schema, name, relkind) of every relation outside PostgreSQL's own schemas."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+        ).fetchall()
+    return {(a, b, c) for a, b, c in rows}
+
+
 # One database per test module, its source tables truncated before each test: creating a
 # database costs ~0.4 s, which over ~80 hand-computed tests would break the suite's time
 # budget. Each test still runs migrate (settings follow its config) + load + evaluate.

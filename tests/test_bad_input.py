@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from exporter.migrate import migrate
 from exporter.sqlfiles import read_sql
@@ -31,6 +32,7 @@ from tests.cli_support import (
     run_cli,
 )
 from tests.support import config as make_config
+from tests.support import schema_objects
 
 AT = "2024-06-15T12:00:00Z"
 
@@ -226,115 +228,105 @@ def _migrated(url: str) -> None:
 
 Setup = Callable[[str], None]
 
-STATES: dict[str, tuple[Setup, tuple[str, ...], int, str]] = {
-    "empty-database-collect": (lambda u: None, ("collect",), 4, "holds none of the source tables"),
-    "empty-database-migrate": (lambda u: None, ("migrate",), 4, "holds none of the source tables"),
-    "empty-database-serve": (
-        lambda u: None,
-        ("serve", "--listen", "127.0.0.1:{port}"),
-        4,
-        "holds none of the source tables",
-    ),
-    "source-schema-typo": (
-        _reference,
-        ("--config", "{tmp}/pubic.yml", "migrate"),
-        4,
-        "source schema 'pubic' does not exist",
-    ),
-    "source-schema-typo-collect": (
-        _migrated,
-        ("--config", "{tmp}/pubic.yml", "collect"),
-        4,
-        "source schema 'pubic' does not exist",
-    ),
-    "partial-source": (
-        lambda u: _exec(u, "CREATE TABLE suppliers (id bigint)"),
-        ("migrate",),
-        4,
+
+def _nothing(url: str) -> None:
+    """An empty database."""
+
+
+def _then(first: Setup, *statements: str) -> Setup:
+    """``first``, then ``statements``."""
+
+    def setup(url: str) -> None:
+        first(url)
+        _exec(url, *statements)
+
+    return setup
+
+
+def _retyped(table: str, column: str) -> Setup:
+    """Migrated, then the view layer dropped and ``table.column`` turned into text."""
+
+    def setup(url: str) -> None:
+        _migrated(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA execmetrics CASCADE")
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE text").format(
+                    sql.Identifier(table), sql.Identifier(column)
+                )
+            )
+
+    return setup
+
+
+@dataclass(frozen=True)
+class State:
+    """A database state, the command run on it (with a file of STATE_CONFIGS as its
+    config), the exit code and a fragment of the one-line error."""
+
+    setup: Setup
+    command: str
+    needle: str
+    config: str | None = None
+    code: int = 4
+
+    def args(self) -> tuple[str, ...]:
+        config = () if self.config is None else ("--config", "{tmp}/" + self.config)
+        serve = ("serve", "--listen", "127.0.0.1:{port}")
+        return (*config, *(serve if self.command == "serve" else (self.command,)))
+
+
+NO_SOURCE = "holds none of the source tables"
+PUBIC = "source schema 'pubic' does not exist"
+NOT_MIGRATED = "is not migrated: run `execmetrics migrate`"
+FOREIGN = ("CREATE SCHEMA execmetrics", "CREATE VIEW execmetrics.v AS SELECT 1")
+FUTURE = "INSERT INTO execmetrics.schema_migrations VALUES (999, 'future', 'x')"
+RETYPED = {  # name: (table, column, command)
+    "wrong-type-amount": ("subscriptions", "amount_minor", "migrate"),
+    "wrong-type-after-migrate": ("suppliers", "created_at", "collect"),
+}
+
+STATES: dict[str, State] = {
+    "empty-database-collect": State(_nothing, "collect", NO_SOURCE),
+    "empty-database-migrate": State(_nothing, "migrate", NO_SOURCE),
+    "empty-database-serve": State(_nothing, "serve", NO_SOURCE),
+    "source-schema-typo": State(_reference, "migrate", PUBIC, "pubic.yml"),
+    "source-schema-typo-collect": State(_migrated, "collect", PUBIC, "pubic.yml"),
+    "partial-source": State(
+        _then(_nothing, "CREATE TABLE suppliers (id bigint)"),
+        "migrate",
         "lacks the table(s) couples",
     ),
-    "missing-column": (
-        lambda u: (_reference(u), _exec(u, "ALTER TABLE invitations DROP COLUMN channel")),
-        ("migrate",),
-        4,
+    "missing-column": State(
+        _then(_reference, "ALTER TABLE invitations DROP COLUMN channel"),
+        "migrate",
         "public.invitations lacks the column(s) channel",
     ),
-    "wrong-type-amount": (
-        lambda u: (
-            _migrated(u),
-            _exec(
-                u,
-                "DROP SCHEMA execmetrics CASCADE",
-                "ALTER TABLE subscriptions ALTER COLUMN amount_minor TYPE text",
-            ),
-        ),
-        ("migrate",),
-        4,
-        "public.subscriptions.amount_minor has type text",
+    **{
+        name: State(_retyped(table, column), command, f"public.{table}.{column} has type text")
+        for name, (table, column, command) in RETYPED.items()
+    },
+    "not-migrated": State(_reference, "collect", NOT_MIGRATED),
+    "not-migrated-serve": State(_reference, "serve", NOT_MIGRATED),
+    "other-currency": State(
+        _migrated, "collect", "reporting.currency GBP (config: EUR)", "eur.yml"
     ),
-    "wrong-type-after-migrate": (
-        lambda u: (
-            _migrated(u),
-            _exec(
-                u,
-                "DROP SCHEMA execmetrics CASCADE",
-                "ALTER TABLE suppliers ALTER COLUMN created_at TYPE text",
-            ),
-        ),
-        ("collect",),
-        4,
-        "public.suppliers.created_at has type text",
+    "other-session-cap": State(
+        _migrated, "collect", "engagement.session_cap 14400 (config: 60)", "cap.yml"
     ),
-    "not-migrated": (_reference, ("collect",), 4, "is not migrated: run `execmetrics migrate`"),
-    "not-migrated-serve": (
-        _reference,
-        ("serve", "--listen", "127.0.0.1:{port}"),
-        4,
-        "is not migrated: run `execmetrics migrate`",
+    "behind": State(
+        _then(_migrated, "DELETE FROM execmetrics.schema_migrations"), "collect", "is behind"
     ),
-    "other-currency": (
-        _migrated,
-        ("--config", "{tmp}/eur.yml", "collect"),
-        4,
-        "reporting.currency GBP (config: EUR)",
-    ),
-    "other-session-cap": (
-        _migrated,
-        ("--config", "{tmp}/cap.yml", "collect"),
-        4,
-        "engagement.session_cap 14400 (config: 60)",
-    ),
-    "behind": (
-        lambda u: (_migrated(u), _exec(u, "DELETE FROM execmetrics.schema_migrations")),
-        ("collect",),
-        4,
-        "is behind",
-    ),
-    "newer-release": (
-        lambda u: (
-            _migrated(u),
-            _exec(u, "INSERT INTO execmetrics.schema_migrations VALUES (999, 'future', 'x')"),
-        ),
-        ("collect",),
-        4,
-        "newer release",
-    ),
-    "outdated-view-layer": (
-        lambda u: (_migrated(u), _exec(u, "UPDATE execmetrics.view_layer SET checksum = 'old'")),
-        ("collect",),
-        4,
+    "newer-release": State(_then(_migrated, FUTURE), "collect", "newer release"),
+    "outdated-view-layer": State(
+        _then(_migrated, "UPDATE execmetrics.view_layer SET checksum = 'old'"),
+        "collect",
         "outdated view layer",
     ),
-    "foreign-objects": (
-        lambda u: (
-            _reference(u),
-            _exec(u, "CREATE SCHEMA execmetrics", "CREATE VIEW execmetrics.v AS SELECT 1"),
-        ),
-        ("migrate",),
-        4,
-        "holds objects migrate did not create (view v)",
+    "foreign-objects": State(
+        _then(_reference, *FOREIGN), "migrate", "holds objects migrate did not create (view v)"
     ),
-    "unknown-database": (lambda u: None, ("collect",), 3, 'database "no_such_db" does not exist'),
+    "unknown-database": State(_nothing, "collect", 'database "no_such_db" does not exist', code=3),
 }
 
 STATE_CONFIGS = {
@@ -346,30 +338,21 @@ STATE_CONFIGS = {
 
 @pytest.mark.parametrize("name", STATES.keys())
 def test_bad_database_state(name: str, db_url: str, tmp_path: Path) -> None:
-    setup, args, code, needle = STATES[name]
-    setup(db_url)
+    state = STATES[name]
+    state.setup(db_url)
     for file, text in STATE_CONFIGS.items():
         (tmp_path / file).write_text(text, encoding="utf-8")
     url = db_url
     if name == "unknown-database":
         url = psycopg.conninfo.make_conninfo(db_url, dbname="no_such_db", password=SECRET)
-    before = _catalog(db_url)
+    before = schema_objects(db_url)
     port = str(free_port())
-    proc = run_cli(*(a.format(tmp=tmp_path, port=port) for a in args), env=cli_env(url))
-    line = assert_one_line_error(proc, code)
-    assert needle in line, line
+    args = (a.format(tmp=tmp_path, port=port) for a in state.args())
+    proc = run_cli(*args, env=cli_env(url))
+    line = assert_one_line_error(proc, state.code)
+    assert state.needle in line, line
     assert SECRET not in proc.stderr
-    assert _catalog(db_url) == before, "a refused command changed the schema"
-
-
-def _catalog(url: str) -> set[tuple[str, str, str]]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
-        ).fetchall()
-    return {(a, b, c) for a, b, c in rows}
+    assert schema_objects(db_url) == before, "a refused command changed the schema"
 
 
 def test_a_statement_timeout_is_reported_as_a_timeout(db_url: str, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import signal
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from exporter.config import Config, parse_config
 from exporter.migrate import migrate
 from tests.cli_support import free_port, load_small_dataset
 from tests.pgserver import local_postgres
-from tests.processes import eventually, serve_process, write_config
+from tests.processes import Serve, eventually, serve_process, write_config
 
 
 @pytest.fixture
@@ -85,12 +86,18 @@ def _pid(holder: str) -> int:
     return int(holder.split(":")[1])
 
 
-def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
-    db_url: str, folder: Path
-) -> None:
+def _leader_first(holder: str, a: Serve, b: Serve) -> tuple[Serve, Serve]:
+    """(leader, follower): the replica holding the lease first; neither holding it fails."""
+    assert _pid(holder) in (a.pid, b.pid), (holder, a.pid, b.pid)
+    return (a, b) if _pid(holder) == a.pid else (b, a)
+
+
+@contextmanager
+def _two_replicas(db_url: str, folder: Path) -> Iterator[tuple[Serve, Serve]]:
+    """Two ``serve`` replicas on one migrated small data set, both ready, refreshing
+    every ``INTERVAL`` seconds."""
     settings = {"refresh": {"interval_seconds": INTERVAL}}
-    config = parse_config(settings)
-    migrate(db_url, config, create_source_tables=True)
+    migrate(db_url, parse_config(settings), create_source_tables=True)
     load_small_dataset(db_url, datetime.now(UTC).replace(microsecond=0))
     path = write_config(folder, settings)
     with (
@@ -99,20 +106,31 @@ def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
     ):
         for s in (a, b):
             eventually(lambda s=s: s.get("/-/ready").status_code == 200, 40, "ready")
+        yield a, b
+
+
+def _refreshes_per_interval(db_url: str, intervals: int) -> float:
+    """Refreshes recorded in the lease per ``INTERVAL``, watched for ``intervals`` of them."""
+    _, before = _lease(db_url)
+    started = time.monotonic()
+    time.sleep(intervals * INTERVAL)
+    _, after = _lease(db_url)
+    return (after - before) / ((time.monotonic() - started) / INTERVAL)
+
+
+def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
+    db_url: str, folder: Path
+) -> None:
+    with _two_replicas(db_url, folder) as (a, b):
         # One refresh per interval between both replicas, not one each.
-        _, before = _lease(db_url)
-        started = time.monotonic()
-        time.sleep(6 * INTERVAL)
-        _, after = _lease(db_url)
-        per_interval = (after - before) / ((time.monotonic() - started) / INTERVAL)
+        per_interval = _refreshes_per_interval(db_url, 6)
         assert 0.7 <= per_interval <= 1.15, per_interval
         skipped = [s.metric("execmetrics_refresh_skipped_total") or 0 for s in (a, b)]
         assert sum(skipped) >= 3, skipped  # the follower's ticks: skipped, not success
 
         # Freeze the leader: the other replica takes over within about one interval.
         holder, _ = _lease(db_url)
-        leader, follower = (a, b) if _pid(holder) == a.pid else (b, a)
-        assert _pid(holder) == leader.pid
+        leader, follower = _leader_first(holder, a, b)
         os.kill(leader.pid, signal.SIGSTOP)
         try:
             frozen_at = time.monotonic()
@@ -128,11 +146,7 @@ def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
             os.kill(leader.pid, signal.SIGCONT)
         assert took <= 2 * INTERVAL + 1, took
         # The frozen replica wakes up as a follower: still one refresh per interval.
-        _, before = _lease(db_url)
-        started = time.monotonic()
-        time.sleep(5 * INTERVAL)
-        _, after = _lease(db_url)
-        per_interval = (after - before) / ((time.monotonic() - started) / INTERVAL)
+        per_interval = _refreshes_per_interval(db_url, 5)
         assert 0.7 <= per_interval <= 1.15, per_interval
         # Either may lead now (the woken one can win the lease back): the freshest counts.
         successes = [
@@ -144,18 +158,9 @@ def test_two_replicas_refresh_once_per_interval_and_a_frozen_leader_is_replaced(
 
 
 def test_a_killed_leader_is_replaced(db_url: str, folder: Path) -> None:
-    settings = {"refresh": {"interval_seconds": INTERVAL}}
-    migrate(db_url, parse_config(settings), create_source_tables=True)
-    load_small_dataset(db_url, datetime.now(UTC).replace(microsecond=0))
-    path = write_config(folder, settings)
-    with (
-        serve_process(db_url, folder, config=path, name="a") as a,
-        serve_process(db_url, folder, config=path, name="b") as b,
-    ):
-        for s in (a, b):
-            eventually(lambda s=s: s.get("/-/ready").status_code == 200, 40, "ready")
+    with _two_replicas(db_url, folder) as (a, b):
         holder, _ = _lease(db_url)
-        leader, follower = (a, b) if _pid(holder) == a.pid else (b, a)
+        leader, follower = _leader_first(holder, a, b)
         os.kill(leader.pid, signal.SIGKILL)
         leader.process.wait(timeout=5)
         eventually(lambda: _pid(_lease(db_url)[0]) == follower.pid, 3 * INTERVAL, "takeover")

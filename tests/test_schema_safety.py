@@ -19,17 +19,7 @@ from exporter.errors import SchemaError
 from exporter.groups import GROUPS
 from exporter.migrate import migrate, require_current
 from exporter.sqlfiles import read_sql
-from tests.support import load, sub
-
-
-def _objects(url: str) -> set[tuple[str, str, str]]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
-        ).fetchall()
-    return {(a, b, c) for a, b, c in rows}
+from tests.support import load, schema_objects, sub
 
 
 def _exec(url: str, statement: str) -> None:
@@ -42,13 +32,13 @@ def test_migrate_refuses_a_schema_holding_objects_it_did_not_create(db_url: str)
     _exec(db_url, "CREATE SCHEMA execmetrics")
     _exec(db_url, "CREATE TABLE execmetrics.ledger (id int)")
     _exec(db_url, "CREATE VIEW execmetrics.platform_report AS SELECT 1 AS x")
-    before = _objects(db_url)
+    before = schema_objects(db_url)
     with pytest.raises(SchemaError) as caught:
         migrate(db_url, parse_config({}))
     message = str(caught.value)
     assert "holds objects migrate did not create" in message
     assert "table ledger" in message and "view platform_report" in message
-    assert _objects(db_url) == before  # nothing dropped, nothing created
+    assert schema_objects(db_url) == before  # nothing dropped, nothing created
 
 
 def test_an_object_added_after_migrate_is_never_dropped(db_url: str) -> None:
@@ -75,17 +65,17 @@ def test_a_schema_from_before_ownership_was_recorded_is_upgraded(db_url: str) ->
 
 
 def test_source_tables_are_created_only_when_asked(db_url: str) -> None:
-    before = _objects(db_url)
+    before = schema_objects(db_url)
     with pytest.raises(SchemaError) as caught:
         migrate(db_url, parse_config({}))
     assert "source schema 'public' holds none of the source tables" in str(caught.value)
-    assert _objects(db_url) == before
+    assert schema_objects(db_url) == before
     typo = parse_config({"source": {"schema": "pubic"}})
     with pytest.raises(SchemaError) as caught:
         migrate(db_url, typo, create_source_tables=False)
     assert "'pubic' does not exist" in str(caught.value)
     assert "suppliers, couples, subscriptions" in str(caught.value)
-    assert _objects(db_url) == before
+    assert schema_objects(db_url) == before
 
 
 def test_a_wrong_column_type_names_the_table_and_column(db_url: str) -> None:
@@ -99,13 +89,13 @@ def test_a_wrong_column_type_names_the_table_and_column(db_url: str) -> None:
 def test_collect_refuses_a_schema_built_for_other_settings(db_url: str) -> None:
     gbp, eur = parse_config({}), parse_config({"reporting": {"currency": "EUR"}})
     migrate(db_url, gbp, create_source_tables=True)
-    before = _objects(db_url)
+    before = schema_objects(db_url)
     with pytest.raises(SchemaError) as caught:
         require_current(db_url, eur)
     assert "reporting.currency GBP (config: EUR)" in str(caught.value)
     assert "run `execmetrics migrate`" in str(caught.value)
     require_current(db_url, gbp)
-    assert _objects(db_url) == before
+    assert schema_objects(db_url) == before
 
 
 def test_a_running_engine_stops_when_another_config_migrates(db_url: str) -> None:
