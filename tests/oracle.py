@@ -423,18 +423,9 @@ def engagement_metrics(
 # --------------------------------------------------------------------------- data quality
 
 
-def quality_metrics(
-    settings: Settings,
-    t: datetime,
-    suppliers: Iterable[Row],
-    couples: Iterable[Row],
-    subscriptions: Iterable[Row],
-    fx_rates: Iterable[Row],
-    sessions: Iterable[Row],
-    invitations: Iterable[Row],
-) -> dict[Key, float]:
-    subscriptions, sessions, invitations = list(subscriptions), list(sessions), list(invitations)
-    fx_rates = list(fx_rates)
+def quality_metrics(settings: Settings, t: datetime, src: Source) -> dict[Key, float]:
+    suppliers, couples, subscriptions = src.suppliers, src.couples, src.subscriptions
+    fx_rates, sessions, invitations = src.fx_rates, src.user_sessions, src.invitations
     rev = Revenue(settings, [], fx_rates)
     limit = t + FUTURE_TOLERANCE
     future = sum(1 for r in suppliers if r["created_at"] > limit)
@@ -487,25 +478,36 @@ def instant(t: datetime) -> datetime:
     return t.astimezone(UTC)
 
 
-def rows_of(tables: Tables) -> dict[str, list[Row]]:
-    """Every source table's rows as a list, in ``Tables`` order."""
+@dataclass(frozen=True)
+class Source:
+    """Every source table's rows, as lists."""
+
+    suppliers: list[Row]
+    couples: list[Row]
+    subscriptions: list[Row]
+    fx_rates: list[Row]
+    user_sessions: list[Row]
+    invitations: list[Row]
+
+
+def source(tables: Tables) -> Source:
+    """The rows of ``tables``, a table left out being empty."""
     unknown = set(tables) - set(Tables.__annotations__)
     if unknown:
         raise TypeError(f"not a source table: {sorted(unknown)}")
     given = cast(Mapping[str, Iterable[Row]], tables)
-    return {name: list(given.get(name, ())) for name in Tables.__annotations__}
+    return Source(**{name: list(given.get(name, ())) for name in Tables.__annotations__})
 
 
 def compute(settings: Settings, t: datetime, **tables: Unpack[Tables]) -> dict[Key, float]:
     """Every SPEC §4 contract series at instant ``t``."""
-    t, rows = instant(t), rows_of(tables)
-    sessions = rows["user_sessions"]
+    t, src = instant(t), source(tables)
     out: dict[Key, float] = {}
-    out.update(revenue_metrics(settings, t, rows["subscriptions"], rows["fx_rates"]))
-    out.update(user_metrics(settings, t, rows["suppliers"], rows["couples"], sessions))
-    out.update(viral_metrics(settings, t, rows["invitations"], sessions))
-    out.update(engagement_metrics(settings, t, sessions))
-    out.update(quality_metrics(settings, t, *rows.values()))
+    out.update(revenue_metrics(settings, t, src.subscriptions, src.fx_rates))
+    out.update(user_metrics(settings, t, src.suppliers, src.couples, src.user_sessions))
+    out.update(viral_metrics(settings, t, src.invitations, src.user_sessions))
+    out.update(engagement_metrics(settings, t, src.user_sessions))
+    out.update(quality_metrics(settings, t, src))
     return out
 
 
@@ -550,18 +552,9 @@ def accepted_properly(i: Row, t: datetime) -> bool:
     return i["accepted_at"] is not None and i["sent_at"] <= i["accepted_at"] <= t
 
 
-def growth_metrics(
-    settings: Settings,
-    t: datetime,
-    suppliers: Iterable[Row],
-    couples: Iterable[Row],
-    subscriptions: Iterable[Row],
-    fx_rates: Iterable[Row],
-    sessions: Iterable[Row],
-    invitations: Iterable[Row],
-) -> dict[Key, float]:
-    suppliers, couples = list(suppliers), list(couples)
-    sessions, invitations = list(sessions), list(invitations)
+def growth_metrics(settings: Settings, t: datetime, src: Source) -> dict[Key, float]:
+    suppliers, couples, subscriptions = src.suppliers, src.couples, src.subscriptions
+    fx_rates, sessions, invitations = src.fx_rates, src.user_sessions, src.invitations
     cur = settings.currency
     tz = settings.timezone
     w_label = settings.viral_window
@@ -758,4 +751,4 @@ def growth_metrics(
 
 def compute_growth(settings: Settings, t: datetime, **tables: Unpack[Tables]) -> dict[Key, float]:
     """Every SPEC §6 series at instant ``t``."""
-    return growth_metrics(settings, instant(t), *rows_of(tables).values())
+    return growth_metrics(settings, instant(t), source(tables))
