@@ -29,6 +29,11 @@ Row = dict[str, Any]
 # --------------------------------------------------------------------------- builders
 
 
+def _row(table: str, *values: Any) -> Row:
+    """A row of ``table``: its contract columns, in order, given these values."""
+    return dict(zip(COLUMNS[table], values, strict=True))
+
+
 def supplier(
     id: int,
     created_at: datetime = LONG_AGO,
@@ -36,13 +41,7 @@ def supplier(
     category: str = "photography",
     country: str | None = "GB",
 ) -> Row:
-    return {
-        "id": id,
-        "created_at": created_at,
-        "deleted_at": deleted_at,
-        "category": category,
-        "country": country,
-    }
+    return _row("suppliers", id, created_at, deleted_at, category, country)
 
 
 def couple(
@@ -52,13 +51,7 @@ def couple(
     wedding_date: date | None = None,
     country: str | None = "GB",
 ) -> Row:
-    return {
-        "id": id,
-        "created_at": created_at,
-        "deleted_at": deleted_at,
-        "wedding_date": wedding_date,
-        "country": country,
-    }
+    return _row("couples", id, created_at, deleted_at, wedding_date, country)
 
 
 def people(n: int) -> dict[str, list[Row]]:
@@ -81,24 +74,14 @@ def sub(
     plan: str = "basic",
     status: str = "active",
 ) -> Row:
-    return {
-        "id": id,
-        "supplier_id": supplier_id,
-        "plan": plan,
-        "status": status,
-        "amount_minor": amount_minor,
-        "currency": currency,
-        "interval_months": interval_months,
-        "started_at": started_at,
-        "trial_ends_at": trial_ends_at,
-        "ended_at": ended_at,
-    }
+    values = (id, supplier_id, plan, status, amount_minor, currency, interval_months)
+    return _row("subscriptions", *values, started_at, trial_ends_at, ended_at)
 
 
 def rate(currency: str, valid_from: date | str, value: Decimal | str | float) -> Row:
     if isinstance(valid_from, str):
         valid_from = date.fromisoformat(valid_from)
-    return {"currency": currency, "valid_from": valid_from, "rate": Decimal(str(value))}
+    return _row("fx_rates", currency, valid_from, Decimal(str(value)))
 
 
 def session(
@@ -108,13 +91,7 @@ def session(
     couple_id: int | None = None,
     duration: int | None = 60,
 ) -> Row:
-    return {
-        "id": id,
-        "supplier_id": supplier_id,
-        "couple_id": couple_id,
-        "created_at": created_at,
-        "session_duration": duration,
-    }
+    return _row("user_sessions", id, supplier_id, couple_id, created_at, duration)
 
 
 def invite(
@@ -127,14 +104,7 @@ def invite(
 ) -> Row:
     if accepted_at is not None and couple_id is None:
         couple_id = 1000 + id
-    return {
-        "id": id,
-        "supplier_id": supplier_id,
-        "couple_id": couple_id,
-        "channel": channel,
-        "sent_at": sent_at,
-        "accepted_at": accepted_at,
-    }
+    return _row("invitations", id, supplier_id, couple_id, channel, sent_at, accepted_at)
 
 
 # --------------------------------------------------------------------------- database

@@ -53,39 +53,32 @@ def _yaml(text: str, *args: str, needle: str, code: int = 2) -> Case:
     return Case(args or ("collect",), code, needle, config=text)
 
 
+def _setting(path: str, value: str, detail: str = "") -> Case:
+    """One setting (a dotted path) given a YAML ``value``: the error names the path."""
+    *parents, leaf = path.split(".")
+    lines = [f"{'  ' * depth}{name}:" for depth, name in enumerate(parents)]
+    text = "\n".join([*lines, f"{'  ' * len(parents)}{leaf}: {value}"]) + "\n"
+    return _yaml(text, needle=path + detail)
+
+
+AT_LEAST_1MS = ": Input should be greater than or equal to 0.001"
+INT4 = ": Input should be less than or equal to 2147483647"
+
 CONFIGS = {
-    "unknown-key": _yaml("reporting:\n  currncy: GBP\n", needle="reporting.currncy: unknown key"),
+    "unknown-key": _setting("reporting.currncy", "GBP", ": unknown key"),
     "currency-not-iso": _yaml("reporting:\n  currency: XYZ\n", needle="'XYZ'"),
     "currency-lower-case": _yaml("reporting:\n  currency: gbp\n", needle="ISO 4217"),
     "currency-no-currency": _yaml("reporting:\n  currency: XXX\n", needle="'XXX'"),
-    "currency-number": _yaml("reporting:\n  currency: 826\n", needle="reporting.currency"),
+    "currency-number": _setting("reporting.currency", "826"),
     "time-zone": _yaml("reporting:\n  timezone: Europe/Londn\n", needle="unknown time zone"),
-    "interval-bool": _yaml(
-        "groups:\n  revenue:\n    interval_seconds: true\n",
-        needle="groups.revenue.interval_seconds",
-    ),
-    "interval-string": _yaml(
-        "refresh:\n  interval_seconds: '300'\n", needle="refresh.interval_seconds"
-    ),
-    "timeout-under-1ms": _yaml(
-        "groups:\n  viral:\n    timeout_seconds: 0.0004\n",
-        needle="groups.viral.timeout_seconds: Input should be greater than or equal to 0.001",
-    ),
-    "timeout-zero": _yaml(
-        "groups:\n  users:\n    timeout_seconds: 0\n", needle="groups.users.timeout_seconds"
-    ),
-    "statement-timeout-under-1ms": _yaml(
-        "database:\n  statement_timeout_seconds: 0.0001\n",
-        needle="database.statement_timeout_seconds",
-    ),
-    "session-cap-above-int4": _yaml(
-        "engagement:\n  session_cap: 3000000000\n",
-        needle="engagement.session_cap: Input should be less than or equal to 2147483647",
-    ),
-    "session-cap-zero": _yaml("engagement:\n  session_cap: 0\n", needle="engagement.session_cap"),
-    "session-cap-float": _yaml(
-        "engagement:\n  session_cap: 60.5\n", needle="engagement.session_cap"
-    ),
+    "interval-bool": _setting("groups.revenue.interval_seconds", "true"),
+    "interval-string": _setting("refresh.interval_seconds", "'300'"),
+    "timeout-under-1ms": _setting("groups.viral.timeout_seconds", "0.0004", AT_LEAST_1MS),
+    "timeout-zero": _setting("groups.users.timeout_seconds", "0"),
+    "statement-timeout-under-1ms": _setting("database.statement_timeout_seconds", "0.0001"),
+    "session-cap-above-int4": _setting("engagement.session_cap", "3000000000", INT4),
+    "session-cap-zero": _setting("engagement.session_cap", "0"),
+    "session-cap-float": _setting("engagement.session_cap", "60.5"),
     "duplicate-top-level-key": _yaml(
         "reporting:\n  currency: GBP\nreporting:\n  currency: EUR\n",
         needle="duplicate key 'reporting' at line 3",
@@ -99,10 +92,10 @@ CONFIGS = {
     "same-schema-twice": _yaml(
         "exporter:\n  schema: public\n", needle="exporter.schema and source.schema are both"
     ),
-    "schema-not-identifier": _yaml("source:\n  schema: Public\n", needle="source.schema"),
-    "top-n-word": _yaml("breakdowns:\n  top_n: ten\n", needle="breakdowns.top_n"),
-    "window-unit": _yaml("viral:\n  window: 30x\n", needle="viral.window"),
-    "port-range": _yaml("http:\n  port: 70000\n", needle="http.port"),
+    "schema-not-identifier": _setting("source.schema", "Public"),
+    "top-n-word": _setting("breakdowns.top_n", "ten"),
+    "window-unit": _setting("viral.window", "30x"),
+    "port-range": _setting("http.port", "70000"),
     "url-and-url-file": _yaml(
         "database:\n  url: postgresql:///x\n  url_file: /nonexistent\n",
         needle="either url or url_file",

@@ -36,6 +36,17 @@ def paying_by_plan(ev: Any) -> dict[str, float]:
     }
 
 
+def _one_each(plans: list[tuple[int, str | None]]) -> list[dict[str, Any]]:
+    """One subscription per (amount_minor, plan), each of its own supplier 1, 2..."""
+    return [sub(i, i, amount_minor=a, plan=p) for i, (a, p) in enumerate(plans, 1)]  # type: ignore[arg-type]
+
+
+def _run_plans(db_url: str, top_n: int, subs: list[dict[str, Any]]) -> Any:
+    """The subscriptions with a supplier row for each of their suppliers, at T."""
+    suppliers = [supplier(i) for i in sorted({s["supplier_id"] for s in subs})]
+    return run(db_url, T, top(top_n), suppliers=suppliers, subscriptions=subs)
+
+
 def test_plans_past_the_top_n_are_other(db_url: str) -> None:
     # MRR per plan: gold 50, silver 30, bronze 20, tin 5 (suppliers 3 and 4 on two plans).
     subs = [
@@ -46,7 +57,7 @@ def test_plans_past_the_top_n_are_other(db_url: str) -> None:
         sub(5, 4, amount_minor=500, plan="tin"),
         sub(6, 3, amount_minor=0, plan="free"),
     ]
-    ev = run(db_url, T, top(2), suppliers=[supplier(i) for i in range(1, 5)], subscriptions=subs)
+    ev = _run_plans(db_url, 2, subs)
     assert by_plan(ev) == {"gold": approx(50.0), "silver": approx(30.0), "other": approx(25.0)}
     # 'other' holds bronze, tin and free: suppliers 3 and 4 pay there, each counted once.
     assert paying_by_plan(ev) == {"gold": 1.0, "silver": 1.0, "other": 2.0}
@@ -54,15 +65,10 @@ def test_plans_past_the_top_n_are_other(db_url: str) -> None:
 
 
 def test_missing_and_blank_plans_are_one_unknown_value(db_url: str) -> None:
-    subs = [
-        sub(1, 1, amount_minor=1000, plan=None),  # type: ignore[arg-type]
-        sub(6, 6, amount_minor=1000, plan="\n"),
-        sub(2, 2, amount_minor=1000, plan=""),
-        sub(3, 3, amount_minor=1000, plan="  \t"),
-        sub(4, 4, amount_minor=2500, plan="pro"),
-        sub(5, 5, amount_minor=100, plan="basic"),
-    ]
-    ev = run(db_url, T, top(2), suppliers=[supplier(i) for i in range(1, 7)], subscriptions=subs)
+    blanks = [None, "\n", "", "  \t"]
+    ev = _run_plans(
+        db_url, 2, _one_each([(1000, p) for p in blanks] + [(2500, "pro"), (100, "basic")])
+    )
     # unknown = 4 x 10 = 40 ranks first, pro 25 second, basic 1 is 'other'.
     assert by_plan(ev) == {"unknown": approx(40.0), "pro": approx(25.0), "other": approx(1.0)}
     assert paying_by_plan(ev) == {"unknown": 4.0, "pro": 1.0, "other": 1.0}
@@ -71,13 +77,8 @@ def test_missing_and_blank_plans_are_one_unknown_value(db_url: str) -> None:
 def test_blank_means_ascii_white_space_only(db_url: str) -> None:
     # Vertical tab and form feed are blank; letters that spell escape codes are values, and
     # so is a no-break space (blank is ASCII white space only, whatever the server locale).
-    subs = [
-        sub(1, 1, amount_minor=1000, plan="\x0b\x0c\r"),
-        sub(2, 2, amount_minor=2000, plan="vvv"),
-        sub(3, 3, amount_minor=3000, plan="tnr"),
-        sub(4, 4, amount_minor=4000, plan="\u00a0"),
-    ]
-    ev = run(db_url, T, top(10), suppliers=[supplier(i) for i in range(1, 5)], subscriptions=subs)
+    plans = ["\x0b\x0c\r", "vvv", "tnr", "\u00a0"]
+    ev = _run_plans(db_url, 10, _one_each([(1000 * i, p) for i, p in enumerate(plans, 1)]))
     assert by_plan(ev) == {
         "unknown": approx(10.0),
         "vvv": approx(20.0),
@@ -89,18 +90,12 @@ def test_blank_means_ascii_white_space_only(db_url: str) -> None:
 def test_ties_are_broken_by_the_label(db_url: str) -> None:
     # Three plans of 10 each: with top 2 the first two in code-point order stay
     # ('B' < 'a' < 'b': upper case sorts first whatever the server's locale).
-    subs = [
-        sub(1, 1, amount_minor=1000, plan="b"),
-        sub(2, 2, amount_minor=1000, plan="a"),
-        sub(3, 3, amount_minor=1000, plan="B"),
-    ]
-    ev = run(db_url, T, top(2), suppliers=[supplier(i) for i in range(1, 4)], subscriptions=subs)
+    ev = _run_plans(db_url, 2, _one_each([(1000, "b"), (1000, "a"), (1000, "B")]))
     assert by_plan(ev) == {"B": approx(10.0), "a": approx(10.0), "other": approx(10.0)}
 
 
 def test_every_plan_within_the_top_n_keeps_its_name(db_url: str) -> None:
-    subs = [sub(1, 1, amount_minor=1000, plan="a"), sub(2, 2, amount_minor=2000, plan="b")]
-    ev = run(db_url, T, top(2), suppliers=[supplier(1), supplier(2)], subscriptions=subs)
+    ev = _run_plans(db_url, 2, _one_each([(1000, "a"), (2000, "b")]))
     assert by_plan(ev) == {"a": approx(10.0), "b": approx(20.0)}
 
 
