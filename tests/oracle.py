@@ -471,6 +471,11 @@ class Tables(TypedDict, total=False):
     invitations: Iterable[Row]
 
 
+def tables(*rows: list[Row]) -> Tables:
+    """Every source table's rows, given in ``Tables`` order."""
+    return cast(Tables, dict(zip(Tables.__annotations__, rows, strict=True)))
+
+
 def instant(t: datetime) -> datetime:
     """``t`` in UTC; a naive ``t`` is refused."""
     if t.tzinfo is None:

@@ -62,6 +62,13 @@ def people(n: int) -> dict[str, list[Row]]:
     }
 
 
+def with_suppliers(subscriptions: list[Row]) -> dict[str, list[Row]]:
+    """The subscriptions and a supplier row for each supplier they name, as ``run``'s
+    keyword tables."""
+    ids = sorted({s["supplier_id"] for s in subscriptions})
+    return {"suppliers": [supplier(i) for i in ids], "subscriptions": subscriptions}
+
+
 def sub(
     id: int,
     supplier_id: int,

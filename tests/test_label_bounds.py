@@ -15,7 +15,7 @@ from pytest import approx
 
 from exporter.config import parse_config
 from tests.instants import T, ts
-from tests.support import invite, run, sub, supplier
+from tests.support import invite, run, sub, supplier, with_suppliers
 
 SHARED_DATABASE = True  # see conftest's db_url
 
@@ -43,8 +43,7 @@ def _one_each(plans: list[tuple[int, str | None]]) -> list[dict[str, Any]]:
 
 def _run_plans(db_url: str, top_n: int, subs: list[dict[str, Any]]) -> Any:
     """The subscriptions with a supplier row for each of their suppliers, at T."""
-    suppliers = [supplier(i) for i in sorted({s["supplier_id"] for s in subs})]
-    return run(db_url, T, top(top_n), suppliers=suppliers, subscriptions=subs)
+    return run(db_url, T, top(top_n), **with_suppliers(subs))
 
 
 def test_plans_past_the_top_n_are_other(db_url: str) -> None:

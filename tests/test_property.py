@@ -262,14 +262,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
             session_cap=cap,
             top_n=draw(st.sampled_from([1, 2, 10])),
         ),
-        "tables": oracle.Tables(
-            suppliers=suppliers,
-            couples=couples,
-            subscriptions=subscriptions,
-            fx_rates=fx_rates,
-            user_sessions=sessions,
-            invitations=invitations,
-        ),
+        "tables": oracle.tables(suppliers, couples, subscriptions, fx_rates, sessions, invitations),
     }
 
 

@@ -10,7 +10,7 @@ from pytest import approx
 
 from exporter import catalog
 from tests.instants import DAY, HOUR, MINUTE, SECOND, T, ts
-from tests.support import config, couple, invite, rate, run, session, sub, supplier
+from tests.support import config, couple, invite, rate, run, session, sub, supplier, with_suppliers
 
 SHARED_DATABASE = True  # see conftest's db_url
 
@@ -69,14 +69,7 @@ def test_missing_rate_uses_the_local_start_date(db_url: str) -> None:
     ]
     rates = [rate("EUR", "2024-07-01", "2")]
     t = ts("2024-07-15 12:00")
-    ev = run(
-        db_url,
-        t,
-        config(tz="Europe/London"),
-        suppliers=[supplier(1), supplier(2)],
-        subscriptions=subs,
-        fx_rates=rates,
-    )
+    ev = run(db_url, t, config(tz="Europe/London"), fx_rates=rates, **with_suppliers(subs))
     assert checks(ev) == zeros_but(subscription_missing_fx_rate=1)  # row 2 only
     assert ev.value("execmetrics_mrr", currency="GBP") == approx(20.0)  # row 1: 10 x 2
 

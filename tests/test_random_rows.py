@@ -148,14 +148,7 @@ def datasets(draw: st.DrawFn) -> oracle.Tables:
             "accepted_at": _instants,
         },
     )
-    return oracle.Tables(
-        suppliers=suppliers,
-        couples=couples,
-        subscriptions=subscriptions,
-        fx_rates=fx_rates,
-        user_sessions=sessions,
-        invitations=invitations,
-    )
+    return oracle.tables(suppliers, couples, subscriptions, fx_rates, sessions, invitations)
 
 
 @settings(

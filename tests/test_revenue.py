@@ -6,11 +6,13 @@ started_at <= t < coalesce(ended_at, inf) and (trial_ends_at IS NULL OR trial_en
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pytest import approx
 
 from tests.instants import DAY, HOUR, SECOND, T, ts
-from tests.support import config, rate, run, sub, supplier
+from tests.support import config, rate, run, sub, supplier, with_suppliers
 
 SHARED_DATABASE = True  # see conftest's db_url
 
@@ -20,9 +22,17 @@ MRR = "execmetrics_mrr"
 GBP = {"currency": "GBP"}
 
 
+KINDS = ("new", "reactivation", "expansion", "contraction", "churn")
+
+
 def movements(ev, currency: str = "GBP") -> dict[str, float | None]:
-    kinds = ("new", "reactivation", "expansion", "contraction", "churn")
-    return {k: ev.value("execmetrics_mrr_movement", currency=currency, movement=k) for k in kinds}
+    return {k: ev.value("execmetrics_mrr_movement", currency=currency, movement=k) for k in KINDS}
+
+
+def moved(**amounts: float) -> dict[str, Any]:
+    """The movements expected: these amounts, every other kind 0."""
+    assert set(amounts) <= set(KINDS), amounts
+    return {k: approx(amounts.get(k, 0.0)) for k in KINDS}
 
 
 def ratios(ev) -> dict[str, float | None]:
@@ -54,7 +64,7 @@ def test_single_monthly_subscription(db_url: str) -> None:
     assert ev.value("execmetrics_customer_churn_ratio") == approx(0.0)
     assert ev.value("execmetrics_revenue_churn_ratio") == approx(0.0)
     assert ev.value("execmetrics_net_revenue_retention_ratio") == approx(1.0)
-    assert movements(ev) == {k: approx(0.0) for k in movements(ev)}
+    assert movements(ev) == moved()
 
 
 def test_interval_months_1_3_12_and_fractional_pence(db_url: str) -> None:
@@ -150,13 +160,7 @@ def test_every_movement_kind_and_the_identity(db_url: str) -> None:
     # MRR(M1) = 10 + 30 + 40 + 50 = 130; MRR(T) = 20 + 15 + 25 + 12 + 50 = 122
     assert ev.value(MRR, **GBP) == approx(122.0)
     mv = movements(ev)
-    assert mv == {
-        "new": approx(20.0),
-        "reactivation": approx(15.0),
-        "expansion": approx(15.0),
-        "contraction": approx(18.0),
-        "churn": approx(40.0),
-    }
+    assert mv == moved(new=20.0, reactivation=15.0, expansion=15.0, contraction=18.0, churn=40.0)
     # identity: 20 + 15 + 15 - 18 - 40 = -8 = 122 - 130
     identity = mv["new"] + mv["reactivation"] + mv["expansion"] - mv["contraction"] - mv["churn"]
     assert identity == approx(122.0 - 130.0)
@@ -214,13 +218,7 @@ def test_new_versus_reactivation_edge_cases(db_url: str) -> None:
     # MRR(M1) = 5 + 6 = 11; MRR(T) = 10 + 20 + 30 + 40 + 5 + 6 + 8 = 119
     assert ev.value(MRR, **GBP) == approx(119.0)
     mv = movements(ev)
-    assert mv == {
-        "new": approx(20 + 30 + 40 + 8),
-        "reactivation": approx(10.0),
-        "expansion": approx(0.0),
-        "contraction": approx(0.0),
-        "churn": approx(0.0),
-    }
+    assert mv == moved(new=20 + 30 + 40 + 8, reactivation=10.0)
     assert ev.value("execmetrics_mrr_growth_ratio") == approx((119 - 11) / 11)
     assert ev.value("execmetrics_customer_churn_ratio") == approx(0.0)
     assert ev.value("execmetrics_net_revenue_retention_ratio") == approx(1.0)
@@ -257,13 +255,7 @@ def test_m1_clipped_on_31_march_across_dst_in_london(db_url: str) -> None:
     )
     # MRR(M1) = 10 + 5 = 15; MRR(T) = 10 + 5 + 7 = 22
     assert ev.value(MRR, **GBP) == approx(22.0)
-    assert movements(ev) == {
-        "new": approx(0.0),
-        "reactivation": approx(7.0),
-        "expansion": approx(0.0),
-        "contraction": approx(0.0),
-        "churn": approx(0.0),
-    }
+    assert movements(ev) == moved(reactivation=7.0)
     assert ev.value("execmetrics_mrr_growth_ratio") == approx((22 - 15) / 15)
     assert ev.value("execmetrics_customer_churn_ratio") == approx(0.0)
     assert ev.value("execmetrics_net_revenue_retention_ratio") == approx(1.0)
@@ -305,13 +297,7 @@ def test_multi_currency_period_keeps_the_rate_at_its_start(db_url: str) -> None:
     # MRR(M1) = 80 + 45 + 7.5 + 20 = 152.5; MRR(T) = 152.5 + 28.5 = 181
     # No movement from the 1 Jun rate change: only the new subscription moves.
     assert ev.value(MRR, **GBP) == approx(181.0)
-    assert movements(ev) == {
-        "new": approx(28.5),
-        "reactivation": approx(0.0),
-        "expansion": approx(0.0),
-        "contraction": approx(0.0),
-        "churn": approx(0.0),
-    }
+    assert movements(ev) == moved(new=28.5)
     assert ev.value("execmetrics_mrr_growth_ratio") == approx(28.5 / 152.5)
     assert ev.value("execmetrics_net_revenue_retention_ratio") == approx(1.0)
     assert ev.value("execmetrics_arpa", **GBP) == approx(181 / 5)
@@ -378,14 +364,7 @@ def test_reporting_currency_other_than_gbp(db_url: str) -> None:
         sub(1, 1, amount_minor=1000, currency="EUR", started_at=ts("2024-01-01 00:00")),
         sub(2, 2, amount_minor=2000, currency="GBP", started_at=ts("2024-01-01 00:00")),
     ]
-    ev = run(
-        db_url,
-        T,
-        config(currency="EUR"),
-        suppliers=[supplier(1), supplier(2)],
-        subscriptions=subs,
-        fx_rates=rates,
-    )
+    ev = run(db_url, T, config(currency="EUR"), fx_rates=rates, **with_suppliers(subs))
     # EUR is the reporting currency (rate 1): 10.00 + 20.00 GBP x 1.25 = 35.00 EUR
     assert ev.value(MRR, currency="EUR") == approx(35.0)
     assert ev.value(MRR, currency="GBP") is None
@@ -425,7 +404,7 @@ def test_bad_rows_left_out_of_every_revenue_number(db_url: str) -> None:
         (("currency", "GBP"), ("plan", "basic")): approx(10.0),
         (("currency", "GBP"), ("plan", "free")): approx(0.0),
     }
-    assert movements(ev) == {k: approx(0.0) for k in movements(ev)}
+    assert movements(ev) == moved()
     assert ev.value("execmetrics_net_revenue_retention_ratio") == approx(1.0)
     q = {
         c: ev.value("execmetrics_data_quality_issues", check=c)
@@ -486,7 +465,7 @@ def test_nothing_paying_at_all(db_url: str) -> None:
     assert ev.value("execmetrics_paying_suppliers") == 0.0
     assert ev.value("execmetrics_arpa", **GBP) is None
     assert ratios(ev) == dict.fromkeys(ratios(ev))
-    assert movements(ev) == {k: approx(0.0) for k in movements(ev)}
+    assert movements(ev) == moved()
     assert ev.value("execmetrics_mrr_by_plan", currency="GBP", plan="free") == 0.0
 
 

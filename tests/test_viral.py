@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from pytest import approx
 
 from tests.instants import DAY, HOUR, SECOND, T
@@ -15,15 +17,18 @@ W = "30d"
 PEOPLE = people(9)
 
 
-def viral(ev, window: str = W) -> dict[str, float | None]:
-    names = (
-        "invitations_sent",
-        "invitations_accepted",
-        "invites_per_supplier",
-        "invitation_conversion_ratio",
-        "viral_coefficient",
-    )
-    return {n: ev.value(f"execmetrics_{n}", window=window) for n in names}
+class Viral(NamedTuple):
+    """The five viral series of one window (None: absent)."""
+
+    invitations_sent: Any
+    invitations_accepted: Any
+    invites_per_supplier: Any
+    invitation_conversion_ratio: Any
+    viral_coefficient: Any
+
+
+def viral(ev: Any, window: str = W) -> Viral:
+    return Viral(*(ev.value(f"execmetrics_{n}", window=window) for n in Viral._fields))
 
 
 def test_sent_accepted_and_ratios(db_url: str) -> None:
@@ -47,26 +52,14 @@ def test_sent_accepted_and_ratios(db_url: str) -> None:
     ev = run(db_url, T, invitations=invitations, user_sessions=sessions, **PEOPLE)
     # sent in (T-30d, T]: 1, 3, 4, 5, 6 = 5; accepted (sent_at <= accepted_at <= T): 1, 3 = 2
     # active suppliers in W: {1, 2} = 2
-    assert viral(ev) == {
-        "invitations_sent": 5,
-        "invitations_accepted": 2,
-        "invites_per_supplier": approx(5 / 2),
-        "invitation_conversion_ratio": approx(2 / 5),
-        "viral_coefficient": approx(2 / 2),  # 2.5 x 0.4 = 1.0
-    }
+    assert viral(ev) == Viral(5, 2, approx(5 / 2), approx(2 / 5), approx(2 / 2))  # 2.5 x 0.4 = 1.0
     assert ev.value("execmetrics_data_quality_issues", check="invitation_accepted_before_sent") == 1
 
 
 def test_nothing_sent_but_suppliers_active(db_url: str) -> None:
     ev = run(db_url, T, user_sessions=[session(1, T - HOUR, supplier_id=1)], **PEOPLE)
     # K = 0 (nothing sent), invites per supplier 0 / 1 = 0, conversion 0 / 0: absent
-    assert viral(ev) == {
-        "invitations_sent": 0,
-        "invitations_accepted": 0,
-        "invites_per_supplier": 0,
-        "invitation_conversion_ratio": None,
-        "viral_coefficient": 0,
-    }
+    assert viral(ev) == Viral(0, 0, 0, None, 0)
 
 
 def test_invitations_but_no_active_supplier(db_url: str) -> None:
@@ -74,24 +67,12 @@ def test_invitations_but_no_active_supplier(db_url: str) -> None:
     sessions = [session(1, T - DAY, couple_id=1)]
     ev = run(db_url, T, invitations=invitations, user_sessions=sessions, **PEOPLE)
     # no active supplier: invites per supplier and K absent; conversion 1 / 2
-    assert viral(ev) == {
-        "invitations_sent": 2,
-        "invitations_accepted": 1,
-        "invites_per_supplier": None,
-        "invitation_conversion_ratio": approx(0.5),
-        "viral_coefficient": None,
-    }
+    assert viral(ev) == Viral(2, 1, None, approx(0.5), None)
 
 
 def test_nothing_at_all(db_url: str) -> None:
     ev = run(db_url, T)
-    assert viral(ev) == {
-        "invitations_sent": 0,
-        "invitations_accepted": 0,
-        "invites_per_supplier": None,
-        "invitation_conversion_ratio": None,
-        "viral_coefficient": None,
-    }
+    assert viral(ev) == Viral(0, 0, None, None, None)
 
 
 def test_configured_window_label_and_length(db_url: str) -> None:
@@ -114,13 +95,7 @@ def test_configured_window_label_and_length(db_url: str) -> None:
         user_sessions=sessions,
         **PEOPLE,
     )
-    assert viral(ev, "2w") == {
-        "invitations_sent": 1,
-        "invitations_accepted": 1,
-        "invites_per_supplier": approx(1.0),
-        "invitation_conversion_ratio": approx(1.0),
-        "viral_coefficient": approx(1.0),
-    }
+    assert viral(ev, "2w") == Viral(1, 1, approx(1.0), approx(1.0), approx(1.0))
     assert ev.series("execmetrics_invitations_sent") == {(("window", "2w"),): 1}
 
 
@@ -130,10 +105,4 @@ def test_k_below_one(db_url: str) -> None:
     invitations[0] = invite(1, 1, sent_at=T - HOUR, accepted_at=T - HOUR)  # accepted at once
     sessions = [session(i, T - i * DAY, supplier_id=i) for i in range(1, 5)]
     ev = run(db_url, T, invitations=invitations, user_sessions=sessions, **PEOPLE)
-    assert viral(ev) == {
-        "invitations_sent": 6,
-        "invitations_accepted": 1,
-        "invites_per_supplier": approx(6 / 4),
-        "invitation_conversion_ratio": approx(1 / 6),
-        "viral_coefficient": approx(1 / 4),
-    }
+    assert viral(ev) == Viral(6, 1, approx(6 / 4), approx(1 / 6), approx(1 / 4))
