@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,20 +70,23 @@ class SqlPanelQuery:
     format: str
 
 
-def promql_queries(opts: BuildOptions | None = None) -> list[PanelQuery]:
-    """Every (board uid, panel title, PromQL) of every board, in layout order."""
-    found = []
+def _targets(
+    opts: BuildOptions | None, datasource_type: str
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(board uid, panel title, target) of every panel on a data source of this type."""
     for d in boards_json(opts):
         for panel in panels_of(d):
-            if panel.get("datasource", {}).get("type") != PROMETHEUS_TYPE:
-                continue
-            for t in panel.get("targets", []):
-                found.append(
-                    PanelQuery(
-                        d["uid"], panel["title"], t["refId"], t["expr"], bool(t.get("instant"))
-                    )
-                )
-    return found
+            if panel.get("datasource", {}).get("type") == datasource_type:
+                for t in panel.get("targets", []):
+                    yield d["uid"], panel["title"], t
+
+
+def promql_queries(opts: BuildOptions | None = None) -> list[PanelQuery]:
+    """Every (board uid, panel title, PromQL) of every board, in layout order."""
+    return [
+        PanelQuery(uid, title, t["refId"], t["expr"], bool(t.get("instant")))
+        for uid, title, t in _targets(opts, PROMETHEUS_TYPE)
+    ]
 
 
 _LABEL_VALUES = re.compile(r"^label_values\((?P<match>.+),\s*(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)\)$")
@@ -105,14 +108,10 @@ def variable_queries(opts: BuildOptions | None = None) -> list[VariableQuery]:
 
 def sql_queries(opts: BuildOptions | None = None) -> list[SqlPanelQuery]:
     """Every PostgreSQL panel query of every board."""
-    found = []
-    for d in boards_json(opts):
-        for panel in panels_of(d):
-            if panel.get("datasource", {}).get("type") != POSTGRES_TYPE:
-                continue
-            for t in panel.get("targets", []):
-                found.append(SqlPanelQuery(d["uid"], panel["title"], t["rawSql"], t["format"]))
-    return found
+    return [
+        SqlPanelQuery(uid, title, t["rawSql"], t["format"])
+        for uid, title, t in _targets(opts, POSTGRES_TYPE)
+    ]
 
 
 # --- Grafana variables ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from psycopg import sql
 from pytest import approx
 
 from tests.instants import DAY, SECOND, ts
+from tests.oracle import Tables
 from tests.support import config, couple, evaluate, invite, load, migrate, session, sub, supplier
 
 SHARED_DATABASE = True  # see conftest's db_url
@@ -38,7 +39,7 @@ FUNCTIONS = {
 PERSONAL = re.compile(r"mail|name|phone|wedding", re.IGNORECASE)
 
 OLD = ts("2024-01-01 00:00")
-DATA: dict[str, list[dict[str, Any]]] = {
+DATA: Tables = {
     "suppliers": [
         supplier(1, ts("2023-05-01"), category="venue", country="GB"),
         supplier(2, ts("2024-03-01"), category="photography", country="FR"),

@@ -48,12 +48,8 @@ def ratios(ev) -> dict[str, float | None]:
 
 
 def test_single_monthly_subscription(db_url: str) -> None:
-    ev = run(
-        db_url,
-        T,
-        suppliers=[supplier(1)],
-        subscriptions=[sub(1, 1, amount_minor=2999, started_at=ts("2024-01-01 00:00"))],
-    )
+    subs = [sub(1, 1, amount_minor=2999, started_at=ts("2024-01-01 00:00"))]
+    ev = run(db_url, T, **with_suppliers(subs))
     # 2999 / 1 / 100 = 29.99 at T and at M1.
     assert ev.value(MRR, **GBP) == approx(29.99)
     assert ev.value("execmetrics_arr", **GBP) == approx(12 * 29.99)  # 359.88
@@ -440,12 +436,8 @@ def test_mrr_by_plan_presence(db_url: str) -> None:
 
 def test_no_mrr_at_m1_makes_the_ratios_absent(db_url: str) -> None:
     # Only a subscription started after M1: MRR(M1) = 0 -> no growth, churn, NRR series.
-    ev = run(
-        db_url,
-        T,
-        suppliers=[supplier(1)],
-        subscriptions=[sub(1, 1, amount_minor=1000, started_at=ts("2024-06-01 00:00"))],
-    )
+    subs = [sub(1, 1, amount_minor=1000, started_at=ts("2024-06-01 00:00"))]
+    ev = run(db_url, T, **with_suppliers(subs))
     assert ev.value(MRR, **GBP) == approx(10.0)
     assert ratios(ev) == dict.fromkeys(ratios(ev))  # every ratio is None: absent
     assert movements(ev)["new"] == approx(10.0)

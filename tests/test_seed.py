@@ -175,65 +175,58 @@ def test_default_end_is_now_truncated_to_the_hour() -> None:
 # --- Deliberate data-quality rows ----------------------------------------------------
 
 
+def _bad_row_counts(end: datetime) -> list[tuple[str, tuple[Any, ...] | None, list[Any]]]:
+    """(query, its parameters, what each of its columns counts: a BAD_ROWS key or a value)."""
+    sub = S.SUBSCRIPTIONS
+    negative = (Check.SUBSCRIPTION_NEGATIVE_AMOUNT, sub)
+    missing_fx = (Check.SUBSCRIPTION_MISSING_FX_RATE, sub)
+    inv = S.INVITATIONS
+    return [
+        (
+            "SELECT count(*) FILTER (WHERE amount_minor < 0),"
+            " count(*) FILTER (WHERE currency NOT IN ('GBP', 'EUR', 'USD')),"
+            " count(*) FILTER (WHERE currency = %s),"
+            " count(*) FILTER (WHERE ended_at < started_at)"
+            " FROM subscriptions",
+            (UNRATED_CURRENCY,),
+            [negative, missing_fx, missing_fx, (Check.SUBSCRIPTION_ENDED_BEFORE_STARTED, sub)],
+        ),
+        ("SELECT count(*) FROM fx_rates WHERE currency = %s", ("CHF",), [0]),
+        (
+            "SELECT count(*) FILTER (WHERE rate = 0), count(*) FILTER (WHERE rate < 0),"
+            " count(*) FILTER (WHERE rate = 'NaN'),"
+            " bool_and(valid_from < (SELECT min(valid_from) FROM fx_rates g"
+            "   WHERE g.currency = f.currency AND g.rate > 0 AND g.rate <> 'NaN'))"
+            " FROM fx_rates f WHERE NOT (rate > 0 AND rate <> 'NaN')",
+            None,
+            [(Check.FX_RATE_INVALID, kind) for kind in ("zero", "negative", "NaN")] + [True],
+        ),
+        (
+            "SELECT count(*) FILTER (WHERE supplier_id IS NOT NULL AND couple_id IS NOT NULL),"
+            " count(*) FILTER (WHERE supplier_id IS NULL AND couple_id IS NULL),"
+            " count(*) FILTER (WHERE session_duration = 0),"
+            " count(*) FILTER (WHERE session_duration < 0),"
+            " count(*) FILTER (WHERE created_at > %s)"
+            " FROM user_sessions",
+            (end,),
+            [(Check.SESSION_USER_NOT_EXACTLY_ONE, k) for k in ("both ids", "neither id")]
+            + [(Check.SESSION_NONPOSITIVE_DURATION, k) for k in ("zero", "negative")]
+            + [(Check.TIMESTAMP_IN_FUTURE, S.USER_SESSIONS)],
+        ),
+        (
+            "SELECT count(*) FILTER (WHERE accepted_at < sent_at),"
+            " count(*) FILTER (WHERE sent_at > %s) FROM invitations",
+            (end,),
+            [(Check.INVITATION_ACCEPTED_BEFORE_SENT, inv), (Check.TIMESTAMP_IN_FUTURE, inv)],
+        ),
+    ]
+
+
 def test_bad_rows_are_present_in_the_declared_counts(seeded_url: str) -> None:
     end = END
-    subscriptions = query(
-        seeded_url,
-        "SELECT count(*) FILTER (WHERE amount_minor < 0),"
-        " count(*) FILTER (WHERE currency NOT IN ('GBP', 'EUR', 'USD')),"
-        " count(*) FILTER (WHERE currency = %s),"
-        " count(*) FILTER (WHERE ended_at < started_at)"
-        " FROM subscriptions",
-        (UNRATED_CURRENCY,),
-    )[0]
-    assert subscriptions == (
-        BAD_ROWS[Check.SUBSCRIPTION_NEGATIVE_AMOUNT, S.SUBSCRIPTIONS],
-        BAD_ROWS[Check.SUBSCRIPTION_MISSING_FX_RATE, S.SUBSCRIPTIONS],
-        BAD_ROWS[Check.SUBSCRIPTION_MISSING_FX_RATE, S.SUBSCRIPTIONS],
-        BAD_ROWS[Check.SUBSCRIPTION_ENDED_BEFORE_STARTED, S.SUBSCRIPTIONS],
-    )
-    assert scalar(seeded_url, "SELECT count(*) FROM fx_rates WHERE currency = %s", ("CHF",)) == 0
-    invalid_rates = query(
-        seeded_url,
-        "SELECT count(*) FILTER (WHERE rate = 0), count(*) FILTER (WHERE rate < 0),"
-        " count(*) FILTER (WHERE rate = 'NaN'),"
-        " bool_and(valid_from < (SELECT min(valid_from) FROM fx_rates g"
-        "   WHERE g.currency = f.currency AND g.rate > 0 AND g.rate <> 'NaN'))"
-        " FROM fx_rates f WHERE NOT (rate > 0 AND rate <> 'NaN')",
-    )[0]
-    assert invalid_rates == (
-        BAD_ROWS[Check.FX_RATE_INVALID, "zero"],
-        BAD_ROWS[Check.FX_RATE_INVALID, "negative"],
-        BAD_ROWS[Check.FX_RATE_INVALID, "NaN"],
-        True,
-    )
-    sessions = query(
-        seeded_url,
-        "SELECT count(*) FILTER (WHERE supplier_id IS NOT NULL AND couple_id IS NOT NULL),"
-        " count(*) FILTER (WHERE supplier_id IS NULL AND couple_id IS NULL),"
-        " count(*) FILTER (WHERE session_duration = 0),"
-        " count(*) FILTER (WHERE session_duration < 0),"
-        " count(*) FILTER (WHERE created_at > %s)"
-        " FROM user_sessions",
-        (end,),
-    )[0]
-    assert sessions == (
-        BAD_ROWS[Check.SESSION_USER_NOT_EXACTLY_ONE, "both ids"],
-        BAD_ROWS[Check.SESSION_USER_NOT_EXACTLY_ONE, "neither id"],
-        BAD_ROWS[Check.SESSION_NONPOSITIVE_DURATION, "zero"],
-        BAD_ROWS[Check.SESSION_NONPOSITIVE_DURATION, "negative"],
-        BAD_ROWS[Check.TIMESTAMP_IN_FUTURE, S.USER_SESSIONS],
-    )
-    invitations = query(
-        seeded_url,
-        "SELECT count(*) FILTER (WHERE accepted_at < sent_at),"
-        " count(*) FILTER (WHERE sent_at > %s) FROM invitations",
-        (end,),
-    )[0]
-    assert invitations == (
-        BAD_ROWS[Check.INVITATION_ACCEPTED_BEFORE_SENT, S.INVITATIONS],
-        BAD_ROWS[Check.TIMESTAMP_IN_FUTURE, S.INVITATIONS],
-    )
+    for statement, params, counts in _bad_row_counts(end):
+        expected = tuple(BAD_ROWS[c] if isinstance(c, tuple) else c for c in counts)
+        assert query(seeded_url, statement, params)[0] == expected, statement
     for table in (S.SUPPLIERS, S.COUPLES):
         assert (
             scalar(seeded_url, f"SELECT count(*) FROM {table} WHERE created_at > %s", (end,))

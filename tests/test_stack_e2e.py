@@ -49,6 +49,7 @@ from dashboards.variables import ALL_VALUE
 from exporter.config import parse_config
 from exporter.instant import month_back
 from tests.board_queries import (
+    PanelQuery,
     expand_sql_macros,
     login_as_reader,
     promql_queries,
@@ -193,6 +194,11 @@ def long_offsets(expr: str) -> list[str]:
 
 def _one_line(expr: str) -> str:
     return " ".join(expr.split())
+
+
+def _panel(q: PanelQuery, expr: str) -> str:
+    """Where a panel query is, for a failure line: board, panel, ref id and expression."""
+    return f"{q.board_uid} | {q.panel_title} [{q.ref_id}] | {_one_line(expr)}"
 
 
 def _collect(execmetrics: str, config: Path, url: str) -> str:
@@ -414,14 +420,14 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
         # ---- every panel's PromQL ----------------------------------------------------------
         panels = promql_queries()
         for q in panels:
-            where = f"{q.board_uid} | {q.panel_title} [{q.ref_id}] | {_one_line(q.expr)}"
+            expr = q.expr  # until substituted
             try:
                 expr = substitute(q.expr, INTERVALS)
-                where = f"{q.board_uid} | {q.panel_title} [{q.ref_id}] | {_one_line(expr)}"
                 data = api.query(expr)
             except Exception as exc:
-                failures.append(f"panel {where} | error: {type(exc).__name__}: {exc}")
+                failures.append(f"panel {_panel(q, expr)} | error: {type(exc).__name__}: {exc}")
                 continue
+            where = _panel(q, expr)
             if _is_empty(data):
                 offsets = long_offsets(expr)
                 if offsets:
