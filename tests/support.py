@@ -19,6 +19,7 @@ from tests.instants import LONG_AGO
 
 if TYPE_CHECKING:
     from exporter.config import Config
+    from exporter.snapshot import Evaluation
 
 # The contract columns of SPEC §1, in table order.
 COLUMNS: dict[str, tuple[str, ...]] = {t.name.value: t.column_names for t in contract.TABLES}
@@ -117,7 +118,7 @@ def invite(
 # --------------------------------------------------------------------------- database
 
 
-def load(url: str, schema: str = "public", **tables: Iterable[Mapping[str, Any]]) -> None:
+def load(url: str, schema: str = "public", /, **tables: Iterable[Mapping[str, Any]]) -> None:
     """Insert rows (dicts of contract columns) into the named source tables."""
     unknown = set(tables) - set(COLUMNS)
     if unknown:
@@ -202,14 +203,14 @@ def config(
     )
 
 
-def migrate(url: str, cfg: Any) -> None:
+def migrate(url: str, cfg: Config) -> None:
     """migrate, creating the reference source tables on a fresh database."""
     from exporter.migrate import migrate as _migrate
 
     _migrate(url, cfg, create_source_tables=True)
 
 
-def evaluate(url: str, cfg: Any, at: datetime) -> Any:
+def evaluate(url: str, cfg: Config, at: datetime) -> Evaluation:
     """Run the engine at ``at`` and insist that every group computed."""
     from exporter.engine import evaluate as _evaluate
 
@@ -218,7 +219,9 @@ def evaluate(url: str, cfg: Any, at: datetime) -> Any:
     return ev
 
 
-def run(url: str, at: datetime, cfg: Any = None, **tables: Iterable[Mapping[str, Any]]) -> Any:
+def run(
+    url: str, at: datetime, cfg: Config | None = None, /, **tables: Iterable[Mapping[str, Any]]
+) -> Evaluation:
     """migrate + load + evaluate on a fresh database: the hand-computed tests' one call."""
     cfg = cfg if cfg is not None else config()
     migrate(url, cfg)

@@ -12,21 +12,18 @@ from tools.docs import END, START, current_block, main, metrics_reference, repla
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-SPEC_CANDIDATES = (ROOT / "docs" / "spec.md", ROOT.parent / "shared" / "SPEC.md")
+SPEC = ROOT / "docs" / "spec.md"
 
 
 def spec_metric_names() -> list[str]:
-    """The metric names of SPEC §4's table (the catalog's contract when no copy is here)."""
-    for path in SPEC_CANDIDATES:
-        if not path.is_file():
-            continue
-        text = path.read_text(encoding="utf-8")
-        m = re.search(r"^## 4\..*?$(?P<body>.*?)(?=^## )", text, re.M | re.S)
-        assert m is not None, f"{path}: no section 4"
-        names = re.findall(r"^\|\s*(execmetrics_[a-z0-9_]+)\s*\|", m["body"], re.M)
-        assert names, f"{path}: no metric table in section 4"
-        return names
-    return [m.name for m in catalog.CONTRACT]
+    """The metric names of the table in section 4 of docs/spec.md."""
+    assert SPEC.is_file(), f"{SPEC} is missing"
+    text = SPEC.read_text(encoding="utf-8")
+    m = re.search(r"^## 4\..*?$(?P<body>.*?)(?=^## )", text, re.M | re.S)
+    assert m is not None, f"{SPEC}: no section 4"
+    names = re.findall(r"^\|\s*(execmetrics_[a-z0-9_]+)\s*\|", m["body"], re.M)
+    assert names, f"{SPEC}: no metric table in section 4"
+    return names
 
 
 def test_spec_table_is_parsed() -> None:
