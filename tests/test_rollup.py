@@ -21,7 +21,8 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import DAY, MINUTE, config, evaluate, load, migrate, session
+from tests.instants import DAY, MINUTE
+from tests.support import config, evaluate, load, migrate, session
 
 SHARED_DATABASE = True
 
