@@ -34,7 +34,7 @@ def postgres_variable() -> dash.DatasourceVariable:
         .label("PostgreSQL")
         .description(
             "PostgreSQL datasource logged in as grafana_reader, which can read only the "
-            "exporter's grafana_ views."
+            "exporter's aggregates and bounded records_ tables."
         )
         .type(POSTGRES_TYPE)
         .current(models.VariableOption(selected=True, text=POSTGRES_NAME, value=POSTGRES_UID))

@@ -96,7 +96,7 @@ def metric_names(expr: str) -> set[str]:
 def panel_sql(name: str) -> str:
     """A SQL panel's query from ``sql/grafana/<name>.sql``, its leading comment dropped.
 
-    The queries name the grafana_ views unqualified: grafana_reader's search_path (set by
+    The queries name the grafana_ and records_ functions and daily_metrics unqualified: grafana_reader's search_path (set by
     ``migrate``, sql/views/50_grafana_reader.sql) finds them in the exporter's schema.
     """
     lines = read_sql(f"grafana/{name}.sql").splitlines()

@@ -37,7 +37,9 @@ def _reads(panel: Mapping[str, Any]) -> list[str]:
         if "expr" in t:
             found |= metric_names(t["expr"])
         if "rawSql" in t:
-            found |= set(re.findall(r"\b(grafana_[a-z_]+|daily_metrics)\b", t["rawSql"]))
+            found |= set(
+                re.findall(r"\b((?:grafana|records)_[a-z_]+|daily_metrics)\b", t["rawSql"])
+            )
     return sorted(found)
 
 

@@ -132,7 +132,7 @@ def board(opts: BuildOptions) -> Board:
                 "Suppliers who churned or contracted in the time range",
                 "Suppliers whose MRR at the end of the dashboard's time range is below their "
                 "MRR at its start: churn (now 0) or contraction, with the MRR change, largest "
-                "loss first. From the exporter's read-only view grafana_supplier_mrr_changes "
+                "loss first. From the exporter's read-only function records_mrr_movements "
                 "(PostgreSQL); business ids, categories and countries only.",
                 money,
                 TWO_THIRDS.high(10),
@@ -142,7 +142,7 @@ def board(opts: BuildOptions) -> Board:
                 "MRR change in the time range by category",
                 "Per supplier category: MRR gained (new, reactivation, expansion), lost "
                 "(contraction, churn) and the net change between the start and the end of the "
-                "dashboard's time range (PostgreSQL, grafana_supplier_mrr_changes).",
+                "dashboard's time range (PostgreSQL, grafana_mrr_changes_by_category).",
                 money,
                 THIRD.high(10),
                 sql=panel_sql("changes_by_category"),

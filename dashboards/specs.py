@@ -110,7 +110,7 @@ class CohortTable(Panel):
 
 @dataclass(frozen=True)
 class SqlTable(Panel):
-    """Rows from the PostgreSQL datasource (read-only grafana_ views of the exporter)."""
+    """Rows from the PostgreSQL datasource (the exporter's read-only grafana_ and records_ functions)."""
 
     sql: str = ""
     time_series: bool = False

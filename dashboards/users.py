@@ -90,9 +90,9 @@ def board(opts: BuildOptions) -> Board:
             SqlTable(
                 "Recent sign-ups",
                 "Suppliers and couples created in the dashboard's time range, newest first "
-                "(at most 500), with the supplier's category and the country; Deleted is set "
-                "when the account has since been deleted. From the exporter's read-only view "
-                "grafana_recent_signups (PostgreSQL); internal ids only, no names or emails.",
+                "(at most 500), with the supplier's category, the country and whether the account "
+                "still exists at the range's end. From the exporter's read-only function "
+                "records_signups (PostgreSQL); internal ids only, no names or emails.",
                 "none",
                 TWO_THIRDS.high(10),
                 sql=panel_sql("recent_signups"),
@@ -100,8 +100,8 @@ def board(opts: BuildOptions) -> Board:
             SqlTable(
                 "Sign-ups in the time range by category",
                 "Sign-ups of the dashboard's time range per supplier category (couples on one "
-                "line), and how many of those accounts still exist (PostgreSQL, "
-                "grafana_recent_signups).",
+                "line), and how many of those accounts still exist at the range's end "
+                "(PostgreSQL, grafana_signups_by_category).",
                 count,
                 THIRD.high(10),
                 sql=panel_sql("signups_by_category"),

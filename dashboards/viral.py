@@ -113,7 +113,7 @@ def board(opts: BuildOptions) -> Board:
                 "Suppliers ranked by invitations accepted, then sent, among the invitations "
                 "sent in the dashboard's time range (accepted by its end), with the "
                 "conversion in per cent; at most 50. From the exporter's read-only function "
-                "grafana_top_inviters (PostgreSQL); business ids, categories and countries "
+                "records_top_inviters (PostgreSQL); business ids, categories and countries "
                 "only.",
                 unit(SENT),
                 FULL.high(10),

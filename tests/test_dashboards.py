@@ -155,7 +155,7 @@ def test_sql_panels_name_no_schema() -> None:
     """The exporter schema is grafana_reader's search_path (set by migrate), so the same
     boards serve every exporter schema."""
     for q in sql_queries(OPTS):
-        assert not re.search(r"\b[a-z_]+\.(grafana_|daily_metrics)", q.sql), q.sql
+        assert not re.search(r"\b[a-z_]+\.(grafana_|records_|daily_metrics)", q.sql), q.sql
 
 
 def test_the_runtime_never_imports_the_builder() -> None:
@@ -538,7 +538,7 @@ def test_recording_rules_used_by_the_boards_are_defined() -> None:
 
 
 def test_sql_panels_read_only_the_grafana_reader_objects() -> None:
-    allowed = re.compile(r"^(grafana_[a-z_]+|daily_metrics)$")
+    allowed = re.compile(r"^((?:grafana|records)_[a-z_]+|daily_metrics)$")
     queries = sql_queries(OPTS)
     assert len(queries) >= 6
     for q in queries:

@@ -1,9 +1,11 @@
-"""The grafana_ views and the grafana_reader role (sql/views/50_grafana_reader.sql).
+"""The grafana_reader role and its aggregates (sql/views/50_grafana_reader.sql), and the
+row-level records the boards' tables read (sql/views/60_grafana_records.sql).
 
-After ``migrate``, grafana_reader reads the grafana_ views, functions and daily_metrics,
-and nothing else: a SELECT on a source table is refused. The views return the expected
-rows on a small hand-made dataset, carry no personal column, and every SQL query of the
-boards runs as grafana_reader.
+After ``migrate``, grafana_reader reads daily_metrics, the grafana_ aggregates and the
+bounded records_ functions, and nothing else: a SELECT on a source table or on a
+per-user view is refused. The functions return the expected rows on a small hand-made
+dataset, carry no personal column, and every SQL query of the boards runs as
+grafana_reader.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from tests.instants import ts
 from tests.support import config, couple, invite, load, migrate, rate, session, sub, supplier
 
 READER = "grafana_reader"
-VIEWS = ("grafana_supplier_mrr_intervals", "grafana_invitations", "grafana_recent_signups")
+AGGREGATE_VIEWS = ("daily_metrics",)
 FUNCTIONS = {
-    "grafana_supplier_mrr_changes": "(%s::timestamptz, %s::timestamptz)",
-    "grafana_top_inviters": "(%s::timestamptz, %s::timestamptz)",
+    "grafana_mrr_changes_by_category": "(%s::timestamptz, %s::timestamptz)",
+    "grafana_signups_by_category": "(%s::timestamptz, %s::timestamptz)",
 }
 SOURCE_TABLES = (
     "suppliers",
@@ -126,7 +128,7 @@ def rows(conn: psycopg.Connection, query: str, *params: object) -> list[tuple[An
 
 def test_reader_reads_the_grafana_objects(db: str) -> None:
     with as_reader(db) as conn:
-        for view in (*VIEWS, "daily_metrics"):
+        for view in AGGREGATE_VIEWS:
             assert rows(conn, f"SELECT * FROM execmetrics.{view}")
         for fn, args in FUNCTIONS.items():
             rows(conn, f"SELECT * FROM execmetrics.{fn}{args}", START, END)
@@ -144,6 +146,26 @@ def test_reader_is_refused_the_other_exporter_objects(db: str, relation: str) ->
         conn.execute(f"SELECT * FROM execmetrics.{relation}")
 
 
+def test_reader_is_refused_every_per_user_view(db: str) -> None:
+    """Every view of the exporter but the aggregates holds rows per user: refused."""
+    with psycopg.connect(db) as conn:
+        views = [
+            name
+            for (name,) in rows(
+                conn,
+                """
+                SELECT c.relname FROM pg_class AS c
+                WHERE c.relnamespace = 'execmetrics'::regnamespace AND c.relkind IN ('v', 'm')
+                """,
+            )
+            if name not in AGGREGATE_VIEWS
+        ]
+    assert {"subscription_periods", "valid_sessions"} <= set(views)
+    for view in views:
+        with as_reader(db) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"SELECT * FROM execmetrics.{view}")
+
+
 def test_reader_privileges_are_exactly_the_grafana_objects(db: str) -> None:
     with psycopg.connect(db) as conn:
         found = rows(
@@ -159,7 +181,7 @@ def test_reader_privileges_are_exactly_the_grafana_objects(db: str) -> None:
             READER,
         )
         readable = {(s, r) for s, r, select, _ in found if select}
-        assert readable == {("execmetrics", v) for v in (*VIEWS, "daily_metrics")}
+        assert readable == {("execmetrics", v) for v in AGGREGATE_VIEWS}
         assert not [(s, r) for s, r, _, write in found if write]
         executable = rows(
             conn,
@@ -196,7 +218,8 @@ def test_migrate_again_keeps_the_role_and_grants(db: str) -> None:
     run_migrate(db, config(), force_views=True)
     run_migrate(db, config(), force_views=True)
     with as_reader(db) as conn:
-        assert rows(conn, "SELECT count(*) FROM execmetrics.grafana_recent_signups") == [(7,)]
+        signups = "SELECT count(*) FROM execmetrics.records_signups(%s, %s)"
+        assert rows(conn, signups, ts("2000-01-01 00:00"), END) == [(7,)]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM public.suppliers")
 
@@ -204,49 +227,22 @@ def test_migrate_again_keeps_the_role_and_grants(db: str) -> None:
 # --- the rows -----------------------------------------------------------------------------------
 
 
-def test_supplier_mrr_intervals(db: str) -> None:
+def test_mrr_movements_over_the_time_range_classify_like_the_spec(db: str) -> None:
+    changes = (
+        "SELECT supplier_id, category, country, movement, round(mrr_start, 2),"
+        " round(mrr_end, 2), round(mrr_change, 2)"
+        " FROM execmetrics.records_mrr_movements(%s, 1000, %s) ORDER BY 1"
+    )
     with as_reader(db) as conn:
-        got = rows(
-            conn,
-            """
-            SELECT supplier_id, category, country, valid_from, valid_until, round(mrr, 2)
-            FROM execmetrics.grafana_supplier_mrr_intervals ORDER BY supplier_id, valid_from
-            """,
-        )
-    assert got == [
-        (1, "venue", "GB", ts("2024-01-01 00:00"), ts("2024-03-01 00:00"), Decimal("30.00")),
-        (1, "venue", "GB", ts("2024-03-01 00:00"), None, Decimal("10.00")),
-        (2, "photography", "FR", ts("2024-01-10 00:00"), ts("2024-03-05 00:00"), Decimal("17.00")),
-        (2, "photography", "FR", ts("2024-03-05 00:00"), None, Decimal("0.00")),
-        (3, "florist", "unknown", ts("2023-06-01 00:00"), ts("2023-09-01 00:00"), Decimal("5.00")),
-        (3, "florist", "unknown", ts("2023-09-01 00:00"), ts("2024-03-10 00:00"), Decimal("0.00")),
-        (3, "florist", "unknown", ts("2024-03-10 00:00"), None, Decimal("5.00")),
-        (4, "venue", "GB", ts("2024-03-09 00:00"), None, Decimal("10.00")),
-        (5, "music", "GB", ts("2023-06-01 00:00"), None, Decimal("30.00")),
-    ]
-
-
-def test_supplier_mrr_changes_classify_like_the_spec(db: str) -> None:
-    with as_reader(db) as conn:
-        got = rows(
-            conn,
-            "SELECT * FROM execmetrics.grafana_supplier_mrr_changes(%s, %s) ORDER BY 1",
-            START,
-            END,
-        )
+        got = rows(conn, changes, END, START)
         # Bounds are instants: at the exact instant of a change the new MRR counts.
         at_change = rows(
             conn,
-            "SELECT supplier_id, movement FROM execmetrics.grafana_supplier_mrr_changes(%s, %s)",
-            START,
+            "SELECT supplier_id, movement FROM execmetrics.records_mrr_movements(%s, 1000, %s)",
             ts("2024-03-01 00:00"),
-        )
-        empty = rows(
-            conn,
-            "SELECT * FROM execmetrics.grafana_supplier_mrr_changes(%s, %s)",
-            END,
             START,
         )
+        empty = rows(conn, changes, START, END)
     d = Decimal
     assert got == [
         (1, "venue", "GB", "contraction", d("30.00"), d("10.00"), d("-20.00")),
@@ -258,28 +254,33 @@ def test_supplier_mrr_changes_classify_like_the_spec(db: str) -> None:
     assert empty == []
 
 
-def test_invitations_and_top_inviters(db: str) -> None:
+def test_mrr_changes_by_category(db: str) -> None:
+    by_category = "SELECT * FROM execmetrics.grafana_mrr_changes_by_category(%s, %s) ORDER BY 1"
     with as_reader(db) as conn:
-        invitations = rows(
-            conn, "SELECT * FROM execmetrics.grafana_invitations ORDER BY invitation_id"
-        )
-        top = rows(conn, "SELECT * FROM execmetrics.grafana_top_inviters(%s, %s)", START, END)
-        first = rows(conn, "SELECT * FROM execmetrics.grafana_top_inviters(%s, %s, 1)", START, END)
+        got = rows(conn, by_category, START, END)
+        empty = rows(conn, by_category, END, START)
+    d = Decimal
+    assert got == [
+        ("florist", d("5.00"), d("0.00"), d("5.00")),
+        ("photography", d("0.00"), d("-17.00"), d("-17.00")),
+        ("venue", d("10.00"), d("-20.00"), d("-10.00")),
+    ]
+    assert empty == []
+
+
+def test_top_inviters(db: str) -> None:
+    with as_reader(db) as conn:
+        top = rows(conn, "SELECT * FROM execmetrics.records_top_inviters(%s, %s)", START, END)
+        first = rows(conn, "SELECT * FROM execmetrics.records_top_inviters(%s, %s, 1)", START, END)
         # T = 20 March: supplier 2's invitation of 5 March is accepted by then.
         later = rows(
             conn,
             "SELECT supplier_id, invitations_sent, invitations_accepted"
-            " FROM execmetrics.grafana_top_inviters(%s, %s)",
+            " FROM execmetrics.records_top_inviters(%s, %s)",
             START,
             ts("2024-03-20 00:00"),
         )
-    assert invitations == [
-        (1, 1, "venue", "GB", "email", ts("2024-03-01 00:00"), ts("2024-03-02 00:00")),
-        (2, 1, "venue", "GB", "email", ts("2024-03-02 00:00"), None),
-        (3, 1, "venue", "GB", "unknown", ts("2024-03-03 00:00"), None),  # accepted before sent
-        (4, 2, "photography", "FR", "whatsapp", ts("2024-03-05 00:00"), ts("2024-03-20 00:00")),
-        (5, 2, "photography", "FR", "whatsapp", ts("2024-02-01 00:00"), ts("2024-03-06 00:00")),
-    ]
+    # invitation 3 was "accepted" before it was sent: sent, not accepted
     assert top == [
         (1, 1, "venue", "GB", 3, 1, pytest.approx(1 / 3)),
         (2, 2, "photography", "FR", 1, 0, 0.0),
@@ -288,21 +289,29 @@ def test_invitations_and_top_inviters(db: str) -> None:
     assert later == [(1, 3, 1), (2, 1, 1)]
 
 
-def test_recent_signups(db: str) -> None:
+def test_signups(db: str) -> None:
+    since = ts("2022-01-01 00:00")
+    later = ts("2024-07-01 00:00")  # supplier 4 was deleted on 1 June
     with as_reader(db) as conn:
-        got = rows(
-            conn,
-            "SELECT * FROM execmetrics.grafana_recent_signups ORDER BY created_at, user_type",
+        got = rows(conn, "SELECT * FROM execmetrics.records_signups(%s, %s)", since, later)
+        at_end = rows(
+            conn, "SELECT user_id, registered FROM execmetrics.records_signups(%s, %s)", START, END
         )
+        by_category = "SELECT * FROM execmetrics.grafana_signups_by_category(%s, %s) ORDER BY 1, 2"
+        counts = rows(conn, by_category, START, END)
+        counts_later = rows(conn, by_category, START, later)
     assert got == [
-        ("supplier", 1, "venue", "GB", ts("2023-01-01 00:00"), None),
-        ("supplier", 2, "photography", "FR", ts("2023-01-02 00:00"), None),
-        ("supplier", 3, "florist", "unknown", ts("2023-01-03 00:00"), None),
-        ("supplier", 5, "music", "GB", ts("2023-05-01 00:00"), None),
-        ("supplier", 4, "venue", "GB", ts("2024-03-01 00:00"), ts("2024-06-01 00:00")),
-        ("couple", 1, None, "GB", ts("2024-03-03 00:00"), None),
-        ("couple", 2, None, "unknown", ts("2024-03-04 00:00"), None),
+        ("couple", 2, None, "unknown", ts("2024-03-04 00:00"), True),
+        ("couple", 1, None, "GB", ts("2024-03-03 00:00"), True),
+        ("supplier", 4, "venue", "GB", ts("2024-03-01 00:00"), False),
+        ("supplier", 5, "music", "GB", ts("2023-05-01 00:00"), True),
+        ("supplier", 3, "florist", "unknown", ts("2023-01-03 00:00"), True),
+        ("supplier", 2, "photography", "FR", ts("2023-01-02 00:00"), True),
+        ("supplier", 1, "venue", "GB", ts("2023-01-01 00:00"), True),
     ]
+    assert at_end == [(2, True), (1, True), (4, True)]
+    assert counts == [("couple", None, 2, 2), ("supplier", "venue", 1, 1)]
+    assert counts_later == [("couple", None, 2, 2), ("supplier", "venue", 1, 0)]
 
 
 def test_no_personal_column(db: str) -> None:
@@ -314,6 +323,7 @@ def test_no_personal_column(db: str) -> None:
             WHERE table_schema = 'execmetrics' AND table_name LIKE 'grafana%%'
             """,
         )
+        assert columns == []
         outputs = rows(
             conn,
             """
@@ -322,9 +332,8 @@ def test_no_personal_column(db: str) -> None:
             WHERE n.nspname = 'execmetrics' AND p.proname LIKE 'grafana%%'
             """,
         )
-    assert {t for t, _ in columns} == set(VIEWS)
     assert {f for f, _ in outputs} == set(FUNCTIONS)
-    for owner, column in columns + outputs:
+    for owner, column in outputs:
         assert not PERSONAL.search(column), f"{owner}.{column}"
 
 
@@ -403,9 +412,9 @@ def test_mrr_changes_agree_with_the_exporter_movements(db: str) -> None:
             rows(
                 conn,
                 "SELECT movement, sum(abs(mrr_change))"
-                " FROM execmetrics.grafana_supplier_mrr_changes(%s, %s) GROUP BY movement",
-                m1,
+                " FROM execmetrics.records_mrr_movements(%s, 1000, %s) GROUP BY movement",
                 END,
+                m1,
             )
         )
     for movement in ("new", "reactivation", "expansion", "contraction", "churn"):

@@ -35,6 +35,8 @@ FUNCTIONS = {
     "records_k_invitations": "(%s::timestamptz)",
     "records_revenue_cohorts": "(%s::timestamptz)",
     "records_activity_cohorts": "(%s::timestamptz)",
+    "records_top_inviters": "(%s::timestamptz - interval '30 days', %s::timestamptz)",
+    "records_signups": "(%s::timestamptz - interval '30 days', %s::timestamptz)",
 }
 PERSONAL = re.compile(r"mail|name|phone|wedding", re.IGNORECASE)
 
@@ -193,7 +195,7 @@ def test_row_limit_and_configured_windows(db: str) -> None:
 def test_reader_calls_the_functions_but_reads_no_source_table(db: str) -> None:
     with as_reader(db) as conn:
         for fn, args in FUNCTIONS.items():
-            conn.execute(f"SELECT * FROM execmetrics.{fn}{args}", (T,))
+            conn.execute(f"SELECT * FROM execmetrics.{fn}{args}", (T,) * args.count("%s"))
         for table in ("suppliers", "subscriptions", "user_sessions", "invitations", "couples"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"SELECT * FROM public.{table}")

@@ -22,7 +22,7 @@ from exporter.instant import Instant
 from exporter.report.figures import FIGURES, Figure, Point
 from exporter.report.month import Month, reportable
 from exporter.sqlfiles import read_sql
-from exporter.vocabulary import UNKNOWN, Movement, Unit
+from exporter.vocabulary import Movement, Unit
 
 MONTHS_SHOWN = 12
 TOP_MOVERS = 5
@@ -132,7 +132,7 @@ def _signups(conn: Any, month: Month, config: Config) -> dict[str, float]:
 
 def _movers(conn: Any, at: datetime, config: Config) -> tuple[Mover, ...]:
     params = parameters(Instant.at(at, config.reporting.zone), config)
-    params.update(top=TOP_MOVERS, unknown=UNKNOWN)
+    params.update(top=TOP_MOVERS)
     rows = conn.execute(read_sql("report/movers.sql"), params).fetchall()
     return tuple(
         Mover(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4]), r[5], r[6], r[7]) for r in rows

@@ -1,5 +1,5 @@
 -- Grafana panel query (viral board), run as grafana_reader by the PostgreSQL datasource.
--- The views are found through grafana_reader's search_path (the exporter schema); $__ macros are Grafana's.
+-- The functions are found through grafana_reader's search_path (the exporter schema); $__ macros are Grafana's.
 SELECT rank AS "Rank",
        supplier_id::text AS "Supplier id",
        category AS "Category",
@@ -7,5 +7,5 @@ SELECT rank AS "Rank",
        invitations_sent AS "Sent",
        invitations_accepted AS "Accepted",
        round((100 * conversion_ratio)::numeric, 1) AS "Conversion %"
-FROM grafana_top_inviters($__timeFrom(), $__timeTo(), 50)
+FROM records_top_inviters($__timeFrom(), $__timeTo(), 50)
 ORDER BY rank

@@ -1,38 +1,14 @@
 -- The suppliers behind the month's MRR movements over (M1, T] (SPEC §3), the largest
 -- first: business id and category only (never a name or an e-mail). Per supplier x:
--- e = m_x(T), s = m_x(M1), and whether x paid at some instant before M1, exactly as
--- groups/revenue/summary.sql classifies them. %(top)s rows per movement.
-WITH per_supplier AS (
-    SELECT p.supplier_id,
-           coalesce(sum(p.mrr) FILTER (
-               WHERE p.live_from <= %(t)s AND (p.live_until IS NULL OR %(t)s < p.live_until)
-           ), 0) AS e,
-           coalesce(sum(p.mrr) FILTER (
-               WHERE p.live_from <= %(m1)s AND (p.live_until IS NULL OR %(m1)s < p.live_until)
-           ), 0) AS s,
-           coalesce(bool_or(
-               p.mrr > 0
-               AND p.live_from < %(m1)s
-               AND (p.live_until IS NULL OR p.live_from < p.live_until)
-           ), false) AS paid_before_m1
-    FROM subscription_periods AS p
-    GROUP BY p.supplier_id
-),
-moves AS (
-    SELECT supplier_id, s, e,
-           CASE
-               WHEN s = 0 AND e > 0 AND NOT paid_before_m1 THEN 'new'
-               WHEN s = 0 AND e > 0 THEN 'reactivation'
-               WHEN s > 0 AND e > s THEN 'expansion'
-               WHEN e > 0 AND e < s THEN 'contraction'
-               WHEN s > 0 AND e = 0 THEN 'churn'
-           END AS movement,
-           CASE
-               WHEN s = 0 THEN e
-               WHEN e = 0 THEN s
-               ELSE abs(e - s)
-           END AS amount
-    FROM per_supplier
+-- supplier_mrr and mrr_movement, as revenue_totals classifies them for
+-- groups/revenue/summary.sql. %(top)s rows per movement.
+WITH moves AS (
+    SELECT m.supplier_id,
+           m.mrr_at_m1 AS s,
+           m.mrr_at_t AS e,
+           mrr_movement(m.mrr_at_m1, m.mrr_at_t, m.paid_before_m1) AS movement,
+           abs(m.mrr_at_t - m.mrr_at_m1) AS amount
+    FROM supplier_mrr(%(t)s, %(m1)s) AS m
 ),
 ranked AS (
     SELECT m.*,
@@ -46,7 +22,7 @@ SELECT r.movement,
        r.rank,
        r.suppliers,
        r.supplier_id,
-       coalesce(nullif(btrim(sp.category), ''), %(unknown)s) AS category,
+       label_value(sp.category) AS category,
        r.amount::double precision AS amount,
        r.s::double precision AS mrr_start,
        r.e::double precision AS mrr_end

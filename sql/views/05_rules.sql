@@ -21,6 +21,30 @@ RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT coalesce(accepted_at <= t AND accepted_at >= sent_at, false) $$;
 
+-- A revenue row pays at some instant when its mrr is above zero on a non-empty span
+-- [live_from, live_until) (SPEC §3: "paid before M1", a cohort's first paying instant).
+CREATE OR REPLACE FUNCTION pays_on_a_span(mrr numeric, live_from timestamptz, live_until timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT mrr > 0 AND (live_until IS NULL OR live_from < live_until) $$;
+
+-- A supplier's MRR movement over (M1, T] (SPEC §3), from s = m_x(M1), e = m_x(T) and
+-- whether x paid at some instant before M1; NULL when its MRR did not change. Its
+-- amount is |e - s| (s, e >= 0).
+CREATE OR REPLACE FUNCTION mrr_movement(s numeric, e numeric, paid_before boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+SELECT CASE
+           WHEN s = e THEN NULL
+           WHEN s = 0 AND paid_before THEN 'reactivation'
+           WHEN s = 0 THEN 'new'
+           WHEN e = 0 THEN 'churn'
+           WHEN e > s THEN 'expansion'
+           ELSE 'contraction'
+       END
+$$;
+
 -- A label value read from the data: NULL, empty or made only of ASCII white space
 -- (space, tab, newline, vertical tab, form feed, carriage return) is 'unknown'. The set
 -- is spelled out rather than [[:space:]], whose meaning follows the server's locale.

@@ -1,188 +1,62 @@
--- Read-only views for Grafana's PostgreSQL datasource, and the grafana_reader role that
--- may read them and nothing else.
+-- The grafana_reader role, Grafana's PostgreSQL datasource, and the aggregates it reads.
 --
 -- Runs inside `execmetrics migrate` with search_path = <exporter schema>, <source schema>,
--- after the earlier files of sql/views/ (subscription_periods, valid_sessions,
--- daily_metrics). Every object here lives in the exporter schema and carries business
--- ids, categories, countries, amounts and timestamps only: no email, no name, and no
--- couple id next to a supplier id.
+-- after the earlier files of sql/views/. grafana_reader reads aggregates only: the
+-- daily_metrics materialized view and the grafana_ functions below (sums and counts per
+-- category over the dashboard's time range). Row-level tables go through the records_
+-- functions of 60_grafana_records.sql, which return business ids only and at most
+-- max_rows rows. The role holds no right on a source table, on a per-user view
+-- (subscription_periods, valid_sessions) or on the other exporter objects.
 --
--- Views run with their owner's rights, so grafana_reader reads the source tables only
--- through them and holds no right on any source table or on the other exporter objects.
--- The two functions are SECURITY INVOKER (the default): they read only the
--- grafana_ views granted below, so calling them gives no extra right either.
+-- The functions are SECURITY DEFINER with a pinned search_path and executable by
+-- grafana_reader alone: 60_grafana_records.sql sets that up for every reader function.
+-- A function because the bounds are the dashboard's time range, which a view cannot take:
+--   SELECT * FROM grafana_mrr_changes_by_category($__timeFrom(), $__timeTo())
 
--- Per supplier, the piecewise-constant supplier MRR m_x(t) (SPEC §3) as intervals
--- [valid_from, valid_until) between consecutive change points (a period going live or
--- ending); valid_until is NULL for the last, open interval. mrr is 0 on gaps between
--- periods; before the first interval the supplier's MRR is 0.
-CREATE VIEW grafana_supplier_mrr_intervals AS
-WITH live AS (
-    SELECT p.supplier_id, p.live_from, p.live_until, p.mrr
-    FROM subscription_periods AS p
-    WHERE p.live_until IS NULL OR p.live_until > p.live_from
-),
-change_points AS (
-    SELECT l.supplier_id, l.live_from AS at FROM live AS l
-    UNION
-    SELECT l.supplier_id, l.live_until FROM live AS l WHERE l.live_until IS NOT NULL
-),
-intervals AS (
-    SELECT c.supplier_id,
-           c.at AS valid_from,
-           lead(c.at) OVER (PARTITION BY c.supplier_id ORDER BY c.at) AS valid_until
-    FROM change_points AS c
-)
-SELECT i.supplier_id,
-       coalesce(su.category, 'unknown') AS category,
-       coalesce(su.country, 'unknown') AS country,
-       i.valid_from,
-       i.valid_until,
-       coalesce(sum(l.mrr), 0) AS mrr
-FROM intervals AS i
-LEFT JOIN live AS l
-       ON l.supplier_id = i.supplier_id
-      AND l.live_from <= i.valid_from
-      AND (l.live_until IS NULL OR l.live_until > i.valid_from)
-LEFT JOIN suppliers AS su ON su.id = i.supplier_id
-GROUP BY i.supplier_id, 2, 3, i.valid_from, i.valid_until;
-
--- MRR movements of each supplier over the window (window_from, window_to], with
--- S = m_x(window_from) and E = m_x(window_to), classified as SPEC §3 does for (M1, T]:
--- new, reactivation, expansion, contraction, churn. Suppliers whose MRR did not change
--- are left out. mrr_change = E - S (negative for contraction and churn), rounded to
--- minor units like mrr_start and mrr_end.
--- A function because the bounds are the dashboard's time range:
---   SELECT * FROM grafana_supplier_mrr_changes($__timeFrom(), $__timeTo())
--- search_path is fixed at creation (FROM CURRENT), so the body finds the view whatever
--- the caller's search_path.
-DROP FUNCTION IF EXISTS grafana_supplier_mrr_changes(timestamptz, timestamptz);
-CREATE FUNCTION grafana_supplier_mrr_changes(window_from timestamptz, window_to timestamptz)
-RETURNS TABLE (
-    supplier_id bigint,
-    category    text,
-    country     text,
-    movement    text,
-    mrr_start   numeric,
-    mrr_end     numeric,
-    mrr_change  numeric
-)
+-- Per supplier category ('unknown' when missing or blank): the MRR gained (new,
+-- reactivation, expansion), lost (contraction, churn: negative) and the net change
+-- between window_from and window_to, with S = m_x(window_from), E = m_x(window_to)
+-- classified as SPEC §3 does for (M1, T]. Rounded to minor units. No row when
+-- window_from >= window_to.
+CREATE FUNCTION grafana_mrr_changes_by_category(window_from timestamptz, window_to timestamptz)
+RETURNS TABLE (category text, mrr_gained numeric, mrr_lost numeric, mrr_change numeric)
 LANGUAGE sql
 STABLE
-SET search_path FROM CURRENT
 AS $$
-WITH changes AS (
-    SELECT i.supplier_id,
-           i.category,
-           i.country,
-           coalesce(sum(i.mrr) FILTER (
-               WHERE i.valid_from <= window_from
-                 AND (i.valid_until IS NULL OR i.valid_until > window_from)
-           ), 0) AS s,
-           coalesce(sum(i.mrr) FILTER (
-               WHERE i.valid_from <= window_to
-                 AND (i.valid_until IS NULL OR i.valid_until > window_to)
-           ), 0) AS e,
-           coalesce(bool_or(i.mrr > 0 AND i.valid_from < window_from), false) AS paid_before
-    FROM grafana_supplier_mrr_intervals AS i
-    GROUP BY i.supplier_id, i.category, i.country
-)
-SELECT c.supplier_id,
-       c.category,
-       c.country,
-       CASE
-           WHEN c.s = 0 AND c.paid_before THEN 'reactivation'
-           WHEN c.s = 0 THEN 'new'
-           WHEN c.e = 0 THEN 'churn'
-           WHEN c.e > c.s THEN 'expansion'
-           ELSE 'contraction'
-       END,
-       round(c.s, 2),
-       round(c.e, 2),
-       round(c.e - c.s, 2)
-FROM changes AS c
-WHERE c.s <> c.e AND window_from < window_to
+SELECT label_value(su.category),
+       round(coalesce(sum(m.mrr_at_t - m.mrr_at_m1) FILTER (WHERE m.mrr_at_t > m.mrr_at_m1), 0), 2),
+       round(coalesce(sum(m.mrr_at_t - m.mrr_at_m1) FILTER (WHERE m.mrr_at_t < m.mrr_at_m1), 0), 2),
+       round(sum(m.mrr_at_t - m.mrr_at_m1), 2)
+FROM supplier_mrr(window_to, window_from) AS m
+LEFT JOIN suppliers AS su ON su.id = m.supplier_id
+WHERE m.mrr_at_t <> m.mrr_at_m1 AND window_from < window_to
+GROUP BY 1
 $$;
 
--- One row per invitation: the inviting supplier's id, category and country, the channel
--- ('unknown' when missing), when it was sent, and when it was accepted. accepted_at is
--- NULL when the invitation was not accepted or was "accepted" before it was sent (a
--- data-quality issue: counted as sent, not as accepted). The couple is left out.
-CREATE VIEW grafana_invitations AS
-SELECT i.id AS invitation_id,
-       i.supplier_id,
-       coalesce(su.category, 'unknown') AS category,
-       coalesce(su.country, 'unknown') AS country,
-       coalesce(i.channel, 'unknown') AS channel,
-       i.sent_at,
-       CASE WHEN i.accepted_at >= i.sent_at THEN i.accepted_at END AS accepted_at
-FROM invitations AS i
-LEFT JOIN suppliers AS su ON su.id = i.supplier_id;
-
--- Suppliers ranked by invitations accepted, then sent, over the window
--- (window_from, window_to] (SPEC §3 viral definitions with T = window_to): sent =
--- invitations sent in the window, accepted = those of them accepted at or before
--- window_to. At most max_rows rows.
-DROP FUNCTION IF EXISTS grafana_top_inviters(timestamptz, timestamptz, integer);
-CREATE FUNCTION grafana_top_inviters(
-    window_from timestamptz,
-    window_to timestamptz,
-    max_rows integer DEFAULT 25
-)
-RETURNS TABLE (
-    rank                 bigint,
-    supplier_id          bigint,
-    category             text,
-    country              text,
-    invitations_sent     bigint,
-    invitations_accepted bigint,
-    conversion_ratio     double precision
-)
+-- Sign-ups in (window_from, window_to] per side and supplier category (NULL for
+-- couples; 'unknown' when missing or blank), and how many of those accounts still
+-- exist at window_to.
+CREATE FUNCTION grafana_signups_by_category(window_from timestamptz, window_to timestamptz)
+RETURNS TABLE (user_type text, category text, signups bigint, registered bigint)
 LANGUAGE sql
 STABLE
-SET search_path FROM CURRENT
 AS $$
-WITH per_supplier AS (
-    SELECT i.supplier_id,
-           i.category,
-           i.country,
-           count(*) AS sent,
-           count(*) FILTER (WHERE i.accepted_at <= window_to) AS accepted
-    FROM grafana_invitations AS i
-    WHERE i.sent_at > window_from AND i.sent_at <= window_to
-    GROUP BY i.supplier_id, i.category, i.country
+WITH signups AS (
+    SELECT 'supplier'::text AS user_type, label_value(su.category) AS category,
+           su.created_at, su.deleted_at
+    FROM suppliers AS su
+    UNION ALL
+    SELECT 'couple', NULL, co.created_at, co.deleted_at
+    FROM couples AS co
 )
-SELECT row_number() OVER (ORDER BY p.accepted DESC, p.sent DESC, p.supplier_id),
-       p.supplier_id,
-       p.category,
-       p.country,
-       p.sent,
-       p.accepted,
-       p.accepted::double precision / p.sent
-FROM per_supplier AS p
-ORDER BY 1
-LIMIT greatest(max_rows, 0)
+SELECT s.user_type,
+       s.category,
+       count(*),
+       count(*) FILTER (WHERE exists_at(s.created_at, s.deleted_at, window_to))
+FROM signups AS s
+WHERE s.created_at > window_from AND s.created_at <= window_to
+GROUP BY 1, 2
 $$;
-
--- Every sign-up, both sides: user_type ('supplier' or 'couple'), the internal id, the
--- supplier's category (NULL for couples), country ('unknown' when missing), when the
--- account was created and, if it was, deleted. Panels filter by created_at.
-CREATE VIEW grafana_recent_signups AS
-SELECT 'supplier'::text AS user_type,
-       su.id AS user_id,
-       coalesce(su.category, 'unknown') AS category,
-       coalesce(su.country, 'unknown') AS country,
-       su.created_at,
-       su.deleted_at
-FROM suppliers AS su
-UNION ALL
-SELECT 'couple'::text,
-       co.id,
-       NULL::text,
-       coalesce(co.country, 'unknown'),
-       co.created_at,
-       co.deleted_at
-FROM couples AS co;
 
 -- The role Grafana's PostgreSQL datasource logs in as (the deployment grants LOGIN and
 -- sets its password). NOLOGIN here: the migration never handles a password. An
@@ -208,14 +82,7 @@ BEGIN
         RETURN;
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO grafana_reader', current_schema());
-    GRANT SELECT ON grafana_supplier_mrr_intervals,
-                    grafana_invitations,
-                    grafana_recent_signups,
-                    daily_metrics
-       TO grafana_reader;
-    GRANT EXECUTE ON FUNCTION grafana_supplier_mrr_changes(timestamptz, timestamptz),
-                              grafana_top_inviters(timestamptz, timestamptz, integer)
-       TO grafana_reader;
+    GRANT SELECT ON daily_metrics TO grafana_reader;
     -- The boards' SQL names these objects unqualified: a login of grafana_reader in this
     -- database finds them in the exporter schema. Setting another role's defaults needs
     -- CREATEROLE; without it an administrator runs this statement.
@@ -228,6 +95,3 @@ BEGIN
     END;
 END
 $$;
-
-REVOKE ALL ON FUNCTION grafana_supplier_mrr_changes(timestamptz, timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION grafana_top_inviters(timestamptz, timestamptz, integer) FROM PUBLIC;

@@ -8,7 +8,7 @@ WITH registered AS (
                ELSE 'married'
            END AS stage
     FROM couples AS co
-    WHERE co.created_at <= %(t)s AND (co.deleted_at IS NULL OR co.deleted_at > %(t)s)
+    WHERE exists_at(co.created_at, co.deleted_at, %(t)s)
 )
 SELECT stages.stage, count(r.stage)::double precision AS couples
 FROM (VALUES ('planning'), ('married'), ('unknown')) AS stages (stage)

@@ -4,8 +4,7 @@
 WITH lags AS (
     SELECT extract(epoch FROM i.accepted_at - i.sent_at)::double precision AS seconds
     FROM invitations AS i
-    WHERE i.accepted_at > %(viral_start)s AND i.accepted_at <= %(t)s
-      AND i.accepted_at >= i.sent_at
+    WHERE i.accepted_at > %(viral_start)s AND accepted_by(i.sent_at, i.accepted_at, %(t)s)
 ),
 quantiles AS (
     SELECT q.label, q.fraction

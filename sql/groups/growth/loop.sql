@@ -7,17 +7,13 @@
 -- supplier liquidity: among suppliers paying at T, the share with an invitation
 -- accepted in W (and not before it was sent).
 WITH paying AS (
-    SELECT p.supplier_id
-    FROM subscription_periods AS p
-    WHERE p.live_from <= %(t)s AND (p.live_until IS NULL OR %(t)s < p.live_until)
-    GROUP BY p.supplier_id
-    HAVING sum(p.mrr) > 0
+    SELECT p.supplier_id FROM paying_suppliers(%(t)s) AS p
 ),
 accepted_in_k AS (
     SELECT count(DISTINCT i.couple_id) AS couples
     FROM invitations AS i
     WHERE i.sent_at > %(viral_start)s AND i.sent_at <= %(t)s
-      AND i.accepted_at <= %(t)s AND i.accepted_at >= i.sent_at
+      AND accepted_by(i.sent_at, i.accepted_at, %(t)s)
 ),
 active AS (
     SELECT s.user_type, s.user_id
@@ -31,14 +27,13 @@ linked_couples AS (
     FROM invitations AS i
     JOIN paying AS p ON p.supplier_id = i.supplier_id
     WHERE i.couple_id IS NOT NULL
-      AND i.accepted_at <= %(t)s AND i.accepted_at >= i.sent_at
+      AND accepted_by(i.sent_at, i.accepted_at, %(t)s)
 ),
 -- Suppliers with an invitation accepted in W.
 linked_suppliers AS (
     SELECT DISTINCT i.supplier_id
     FROM invitations AS i
-    WHERE i.accepted_at > %(viral_start)s AND i.accepted_at <= %(t)s
-      AND i.accepted_at >= i.sent_at
+    WHERE i.accepted_at > %(viral_start)s AND accepted_by(i.sent_at, i.accepted_at, %(t)s)
 ),
 couples AS (
     SELECT count(*) AS active, count(l.couple_id) AS matched

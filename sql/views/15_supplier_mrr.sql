@@ -1,0 +1,100 @@
+-- Each supplier's MRR m_x(t) (SPEC §3) and what it adds up to, read from
+-- subscription_periods: the one home of "MRR at T, at M1, paid before M1" for the
+-- revenue and growth groups, the board report's movers and the Grafana records.
+-- Plain STABLE SQL functions (no SECURITY DEFINER, no SET): the planner inlines them
+-- into the query that calls them, so a caller's unused columns cost nothing.
+
+-- Per supplier x with a revenue row: m_x(t), m_x(m1), whether x paid at some instant
+-- before m1, and the plans live at t and at m1 (comma-separated; a blank plan is
+-- 'unknown').
+CREATE FUNCTION supplier_mrr(t timestamptz, m1 timestamptz)
+RETURNS TABLE (
+    supplier_id    bigint,
+    mrr_at_t       numeric,
+    mrr_at_m1      numeric,
+    paid_before_m1 boolean,
+    plans_at_t     text,
+    plans_at_m1    text
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT p.supplier_id,
+       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, t)), 0),
+       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, m1)), 0),
+       coalesce(bool_or(pays_on_a_span(p.mrr, p.live_from, p.live_until) AND p.live_from < m1), false),
+       string_agg(DISTINCT label_value(p.plan), ', ' ORDER BY label_value(p.plan))
+           FILTER (WHERE live_at(p.live_from, p.live_until, t)),
+       string_agg(DISTINCT label_value(p.plan), ', ' ORDER BY label_value(p.plan))
+           FILTER (WHERE live_at(p.live_from, p.live_until, m1))
+FROM subscription_periods AS p
+GROUP BY p.supplier_id
+$$;
+
+-- The suppliers paying at t (m_x(t) > 0), with their MRR and plans at t.
+CREATE FUNCTION paying_suppliers(t timestamptz)
+RETURNS TABLE (supplier_id bigint, mrr numeric, plans text)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT m.supplier_id, m.mrr_at_t, m.plans_at_t FROM supplier_mrr(t, t) AS m WHERE m.mrr_at_t > 0
+$$;
+
+-- MRR at t and at m1 and the movements between them (SPEC §3), one row: each
+-- movement's amount is the sum of |e - s| over its suppliers; retained_mrr = Σ e over
+-- the suppliers paying at m1.
+CREATE FUNCTION revenue_totals(t timestamptz, m1 timestamptz)
+RETURNS TABLE (
+    mrr               numeric,
+    mrr_m1            numeric,
+    new               numeric,
+    reactivation      numeric,
+    expansion         numeric,
+    contraction       numeric,
+    churn             numeric,
+    paying            bigint,
+    paying_m1         bigint,
+    churned_suppliers bigint,
+    retained_mrr      numeric
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+WITH moves AS (
+    SELECT m.mrr_at_t AS e,
+           m.mrr_at_m1 AS s,
+           mrr_movement(m.mrr_at_m1, m.mrr_at_t, m.paid_before_m1) AS movement
+    FROM supplier_mrr(t, m1) AS m
+)
+SELECT coalesce(sum(e), 0),
+       coalesce(sum(s), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'new'), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'reactivation'), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'expansion'), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'contraction'), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'churn'), 0),
+       count(*) FILTER (WHERE e > 0),
+       count(*) FILTER (WHERE s > 0),
+       count(*) FILTER (WHERE movement = 'churn'),
+       coalesce(sum(e) FILTER (WHERE s > 0), 0)
+FROM moves
+$$;
+
+-- Per supplier that ever paid: its first paying instant f_x (the earliest live_from of
+-- its revenue rows that pay on a span, SPEC §6), m_x(f_x) and m_x(t). The supplier
+-- cohorts group them by the local month of f_x.
+CREATE FUNCTION supplier_first_paid(t timestamptz)
+RETURNS TABLE (supplier_id bigint, first_paid_at timestamptz, mrr_first numeric, mrr_now numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+WITH first_paid AS (
+    SELECT p.supplier_id, min(p.live_from) AS f
+    FROM subscription_periods AS p
+    WHERE pays_on_a_span(p.mrr, p.live_from, p.live_until)
+    GROUP BY p.supplier_id
+)
+SELECT fp.supplier_id,
+       fp.f,
+       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, fp.f)), 0),
+       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, t)), 0)
+FROM first_paid AS fp
+JOIN subscription_periods AS p ON p.supplier_id = fp.supplier_id
+GROUP BY fp.supplier_id, fp.f
+$$;

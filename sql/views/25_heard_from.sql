@@ -1,0 +1,14 @@
+-- The suppliers heard from in (since, t] (SPEC §6, the at-risk quiet period): a valid
+-- session, or an invitation sent.
+CREATE FUNCTION suppliers_heard_from(since timestamptz, t timestamptz)
+RETURNS TABLE (supplier_id bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT s.user_id
+FROM valid_sessions AS s
+WHERE s.user_type = 'supplier' AND s.created_at > since AND s.created_at <= t
+UNION
+SELECT i.supplier_id
+FROM invitations AS i
+WHERE i.sent_at > since AND i.sent_at <= t
+$$;
