@@ -6,8 +6,8 @@
 -- Each returns ids, categories, countries, plans, channels, months, amounts and
 -- instants only: never a name, an e-mail or free text. A card's records make the card's
 -- number at the same instant (tests/test_grafana_records.py checks it): the exporter's
--- definitions of SPEC §3 and §6, read from the functions of 15_supplier_mrr.sql and
--- 25_heard_from.sql, subscription_periods and valid_sessions.
+-- definitions of SPEC §3 and §6, read from the functions of 25_supplier_mrr.sql and
+-- 22_heard_from.sql, subscription_periods and valid_sessions.
 --
 -- Windows that come from the config (the viral window, the at-risk quiet period) are
 -- parameters with the config's defaults; a board whose config differs passes its own.

@@ -1,8 +1,8 @@
--- Revenue-side growth figures at T (SPEC §6). One row. The MRR at T and at M1 and its
--- movements are revenue_totals, as revenue/summary.sql reads them, so LTV and the
--- residuals speak of the same MRR.
+-- Revenue-side growth figures at T (SPEC §6). One row. The MRR at T and at M1, its
+-- movements and the MRR at risk (quiet period (T - quiet, T]) are revenue_totals, as
+-- revenue/summary.sql reads them, so LTV and the residuals speak of the same MRR.
 WITH totals AS (
-    SELECT * FROM revenue_totals(%(t)s, %(m1)s)
+    SELECT * FROM revenue_totals(%(t)s, %(m1)s, %(at_risk_start)s)
 ),
 -- Σ over plans of each plan's MRR(T): what the mrr_by_plan series add up to.
 by_plan AS (
@@ -24,15 +24,6 @@ trials AS (
     WHERE p.mrr > 0
       AND p.trial_ends_at > %(m1)s AND p.trial_ends_at <= %(t)s
       AND p.trial_ends_at > p.started_at
-),
--- Suppliers paying at T not heard from in the quiet period (T - quiet, T].
-at_risk AS (
-    SELECT coalesce(sum(p.mrr), 0) AS mrr
-    FROM paying_suppliers(%(t)s) AS p
-    WHERE NOT EXISTS (
-        SELECT FROM suppliers_heard_from(%(at_risk_start)s, %(t)s) AS h
-        WHERE h.supplier_id = p.supplier_id
-    )
 )
 SELECT (
            (totals.mrr / nullif(totals.paying, 0))
@@ -40,9 +31,9 @@ SELECT (
        )::double precision AS ltv,
        (trials.converted::numeric / nullif(trials.ended, 0))::double precision
            AS trial_conversion,
-       at_risk.mrr::double precision AS mrr_at_risk,
+       totals.mrr_at_risk::double precision AS mrr_at_risk,
        (totals.mrr_m1 + totals.new + totals.reactivation + totals.expansion
            - totals.contraction - totals.churn - totals.mrr)::double precision
            AS residual_movements,
        (by_plan.mrr - totals.mrr)::double precision AS residual_by_plan
-FROM totals CROSS JOIN by_plan CROSS JOIN trials CROSS JOIN at_risk;
+FROM totals CROSS JOIN by_plan CROSS JOIN trials;

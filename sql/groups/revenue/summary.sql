@@ -1,4 +1,4 @@
--- Revenue at T and at M1 (SPEC §3), from revenue_totals (sql/views/15_supplier_mrr.sql).
+-- Revenue at T and at M1 (SPEC §3), from revenue_totals (sql/views/25_supplier_mrr.sql).
 -- One row.
 SELECT mrr::double precision AS mrr,
        (12 * mrr)::double precision AS arr,

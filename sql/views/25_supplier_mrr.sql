@@ -1,6 +1,7 @@
 -- Each supplier's MRR m_x(t) (SPEC §3) and what it adds up to, read from
--- subscription_periods: the one home of "MRR at T, at M1, paid before M1" for the
--- revenue and growth groups, the board report's movers and the Grafana records.
+-- subscription_periods (and suppliers_heard_from for the MRR at risk): the one home of
+-- "MRR at T, at M1, paid before M1" for the revenue and growth groups, the board
+-- report's movers and the Grafana records.
 -- Plain STABLE SQL functions (no SECURITY DEFINER, no SET): the planner inlines them
 -- into the query that calls them, so a caller's unused columns cost nothing.
 
@@ -30,18 +31,27 @@ FROM subscription_periods AS p
 GROUP BY p.supplier_id
 $$;
 
--- The suppliers paying at t (m_x(t) > 0), with their MRR and plans at t.
+-- The suppliers paying at t (m_x(t) > 0), with their MRR and plans at t: supplier_mrr
+-- at one instant, reading only the periods live at t (a third of them, or less).
 CREATE FUNCTION paying_suppliers(t timestamptz)
 RETURNS TABLE (supplier_id bigint, mrr numeric, plans text)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-SELECT m.supplier_id, m.mrr_at_t, m.plans_at_t FROM supplier_mrr(t, t) AS m WHERE m.mrr_at_t > 0
+SELECT p.supplier_id,
+       sum(p.mrr),
+       string_agg(DISTINCT label_value(p.plan), ', ' ORDER BY label_value(p.plan))
+FROM subscription_periods AS p
+WHERE live_at(p.live_from, p.live_until, t)
+GROUP BY p.supplier_id
+HAVING sum(p.mrr) > 0
 $$;
 
 -- MRR at t and at m1 and the movements between them (SPEC §3), one row: each
 -- movement's amount is the sum of |e - s| over its suppliers; retained_mrr = Σ e over
--- the suppliers paying at m1.
-CREATE FUNCTION revenue_totals(t timestamptz, m1 timestamptz)
+-- the suppliers paying at m1. Given quiet_since, mrr_at_risk = Σ e over the suppliers
+-- paying at t not heard from in (quiet_since, t] (SPEC §6), from the same pass; 0
+-- without it.
+CREATE FUNCTION revenue_totals(t timestamptz, m1 timestamptz, quiet_since timestamptz DEFAULT NULL)
 RETURNS TABLE (
     mrr               numeric,
     mrr_m1            numeric,
@@ -53,15 +63,18 @@ RETURNS TABLE (
     paying            bigint,
     paying_m1         bigint,
     churned_suppliers bigint,
-    retained_mrr      numeric
+    retained_mrr      numeric,
+    mrr_at_risk       numeric
 )
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 WITH moves AS (
     SELECT m.mrr_at_t AS e,
            m.mrr_at_m1 AS s,
-           mrr_movement(m.mrr_at_m1, m.mrr_at_t, m.paid_before_m1) AS movement
+           mrr_movement(m.mrr_at_m1, m.mrr_at_t, m.paid_before_m1) AS movement,
+           quiet_since IS NOT NULL AND h.supplier_id IS NULL AS quiet
     FROM supplier_mrr(t, m1) AS m
+    LEFT JOIN suppliers_heard_from(quiet_since, t) AS h ON h.supplier_id = m.supplier_id
 )
 SELECT coalesce(sum(e), 0),
        coalesce(sum(s), 0),
@@ -73,7 +86,8 @@ SELECT coalesce(sum(e), 0),
        count(*) FILTER (WHERE e > 0),
        count(*) FILTER (WHERE s > 0),
        count(*) FILTER (WHERE movement = 'churn'),
-       coalesce(sum(e) FILTER (WHERE s > 0), 0)
+       coalesce(sum(e) FILTER (WHERE s > 0), 0),
+       coalesce(sum(e) FILTER (WHERE e > 0 AND quiet), 0)
 FROM moves
 $$;
 
