@@ -203,6 +203,12 @@ def config(
     )
 
 
+# The exporter's migrations, as the schema_migrations table should list them after a
+# migrate: written out here, so a migration added or renamed without its test fails.
+MIGRATIONS = [(1, "settings"), (10, "refresh_lease"), (20, "daily_metrics_rollup")]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
 def migrate(url: str, cfg: Config) -> None:
     """migrate, creating the reference source tables on a fresh database."""
     from exporter.migrate import migrate as _migrate

@@ -29,6 +29,7 @@ from tests.cli_support import (
     load_small_dataset,
     run_cli,
 )
+from tests.support import MIGRATIONS, SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -236,10 +237,12 @@ def test_migrate_twice_is_idempotent(db_url: str) -> None:
 
     second = run_cli("migrate", env=env)
     assert second.returncode == 0, second.stderr
-    assert second.stdout.strip() == "migrate: schema version 10; view layer current"
+    assert second.stdout.strip() == (
+        f"migrate: schema version {SCHEMA_VERSION}; view layer current"
+    )
     with psycopg.connect(db_url) as conn:
         rows = conn.execute("SELECT version, name FROM execmetrics.schema_migrations").fetchall()
-    assert rows == [(1, "settings"), (10, "refresh_lease")]
+    assert rows == MIGRATIONS
 
 
 def test_collect_on_a_freshly_loaded_database(db_url: str) -> None:
@@ -295,7 +298,7 @@ def test_collect_never_migrates_it_says_to_run_migrate(db_url: str) -> None:
     assert values[("execmetrics_mrr", (("currency", "GBP"),))] == pytest.approx(EXPECTED_MRR)
     with psycopg.connect(db_url) as conn:
         version = conn.execute("SELECT max(version) FROM execmetrics.schema_migrations").fetchone()
-    assert version == (10,)
+    assert version == (SCHEMA_VERSION,)
 
 
 def test_collect_with_the_shipped_example_config(db_url: str) -> None:

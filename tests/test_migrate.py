@@ -14,6 +14,7 @@ from exporter.errors import SchemaError
 from exporter.migrate import migrate
 from exporter.service import ensure_schema
 from exporter.sqlfiles import read_sql
+from tests.support import MIGRATIONS, SCHEMA_VERSION
 
 
 def _rows(url: str, query: str) -> list[tuple[object, ...]]:
@@ -25,17 +26,13 @@ def test_versions_are_recorded_and_a_second_run_changes_nothing(db_url: str) -> 
     config = parse_config({})
     first = migrate(db_url, config, create_source_tables=True)
     assert first.created_reference_tables and first.rebuilt_views
-    assert first.applied == [
-        "V001__settings.sql",
-        "V010__refresh_lease.sql",
-        "V020__daily_metrics_rollup.sql",
-    ]
+    assert first.applied == [f"V{v:03d}__{name}.sql" for v, name in MIGRATIONS]
     second = migrate(db_url, config)
     assert not second.created_reference_tables
     assert second.applied == [] and not second.rebuilt_views
-    assert second.version == first.version == 20
+    assert second.version == first.version == SCHEMA_VERSION
     versions = _rows(db_url, "SELECT version, name FROM execmetrics.schema_migrations")
-    assert versions == [(1, "settings"), (10, "refresh_lease"), (20, "daily_metrics_rollup")]
+    assert versions == MIGRATIONS
 
 
 def test_new_settings_rebuild_the_view_layer(db_url: str) -> None:

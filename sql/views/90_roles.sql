@@ -86,6 +86,24 @@ EXCEPTION
 END
 $$;
 
+-- True when the role already has every one of these settings (as `name=value`) in
+-- every database. The role settings are one row of the whole server: two migrates of
+-- two databases that both rewrote it would race ("tuple concurrently updated"), so a
+-- migrate rewrites it only when it differs.
+CREATE OR REPLACE FUNCTION role_settings_hold(role_name name, settings text[])
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT coalesce(
+        (SELECT s.setconfig @> settings
+         FROM pg_db_role_setting AS s
+         JOIN pg_roles AS r ON r.oid = s.setrole
+         WHERE r.rolname = role_name AND s.setdatabase = 0),
+        false)
+$$;
+
+REVOKE ALL ON FUNCTION role_settings_hold(name, text[]) FROM PUBLIC;
+
 DO $$
 DECLARE
     source_schema text := (SELECT s.source_schema FROM settings AS s);
@@ -93,7 +111,9 @@ DECLARE
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'execmetrics_compute') THEN
         BEGIN
-            ALTER ROLE execmetrics_compute SET default_transaction_read_only = on;
+            IF NOT role_settings_hold('execmetrics_compute', ARRAY['default_transaction_read_only=on']) THEN
+                ALTER ROLE execmetrics_compute SET default_transaction_read_only = on;
+            END IF;
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE NOTICE 'execmetrics_compute: default_transaction_read_only not set (no CREATEROLE)';
         END;
@@ -124,9 +144,14 @@ BEGIN
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'grafana_reader') THEN
         BEGIN
-            ALTER ROLE grafana_reader SET statement_timeout = '30s';
-            ALTER ROLE grafana_reader SET default_transaction_read_only = on;
-            ALTER ROLE grafana_reader SET idle_in_transaction_session_timeout = '60s';
+            IF NOT role_settings_hold('grafana_reader', ARRAY[
+                'statement_timeout=30s', 'default_transaction_read_only=on',
+                'idle_in_transaction_session_timeout=60s'
+            ]) THEN
+                ALTER ROLE grafana_reader SET statement_timeout = '30s';
+                ALTER ROLE grafana_reader SET default_transaction_read_only = on;
+                ALTER ROLE grafana_reader SET idle_in_transaction_session_timeout = '60s';
+            END IF;
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE NOTICE 'grafana_reader: timeouts not set (no CREATEROLE)';
         END;

@@ -74,7 +74,7 @@ members AS (
         FROM couples AS co
         WHERE co.created_at >= b.bounds[1] AND co.created_at < b.bounds[cardinality(b.bounds)]
     ) AS u
-    WHERE u.created_at <= %(t)s AND (u.deleted_at IS NULL OR u.deleted_at > %(t)s)
+    WHERE exists_at(u.created_at, u.deleted_at, %(t)s)
 ),
 cohort_ratios AS (
     SELECT m.user_type,
