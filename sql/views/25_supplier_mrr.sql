@@ -48,10 +48,9 @@ $$;
 
 -- MRR at t and at m1 and the movements between them (SPEC §3), one row: each
 -- movement's amount is the sum of |e - s| over its suppliers; retained_mrr = Σ e over
--- the suppliers paying at m1. Given quiet_since, mrr_at_risk = Σ e over the suppliers
--- paying at t not heard from in (quiet_since, t] (SPEC §6), from the same pass; 0
--- without it.
-CREATE FUNCTION revenue_totals(t timestamptz, m1 timestamptz, quiet_since timestamptz DEFAULT NULL)
+-- the suppliers paying at m1. It reads the subscriptions only (and fx rates), so the
+-- revenue group depends on no other table.
+CREATE FUNCTION revenue_totals(t timestamptz, m1 timestamptz)
 RETURNS TABLE (
     mrr               numeric,
     mrr_m1            numeric,
@@ -63,18 +62,15 @@ RETURNS TABLE (
     paying            bigint,
     paying_m1         bigint,
     churned_suppliers bigint,
-    retained_mrr      numeric,
-    mrr_at_risk       numeric
+    retained_mrr      numeric
 )
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 WITH moves AS (
     SELECT m.mrr_at_t AS e,
            m.mrr_at_m1 AS s,
-           mrr_movement(m.mrr_at_m1, m.mrr_at_t, m.paid_before_m1) AS movement,
-           quiet_since IS NOT NULL AND h.supplier_id IS NULL AS quiet
+           mrr_movement(m.mrr_at_m1, m.mrr_at_t, m.paid_before_m1) AS movement
     FROM supplier_mrr(t, m1) AS m
-    LEFT JOIN suppliers_heard_from(quiet_since, t) AS h ON h.supplier_id = m.supplier_id
 )
 SELECT coalesce(sum(e), 0),
        coalesce(sum(s), 0),
@@ -86,9 +82,21 @@ SELECT coalesce(sum(e), 0),
        count(*) FILTER (WHERE e > 0),
        count(*) FILTER (WHERE s > 0),
        count(*) FILTER (WHERE movement = 'churn'),
-       coalesce(sum(e) FILTER (WHERE s > 0), 0),
-       coalesce(sum(e) FILTER (WHERE e > 0 AND quiet), 0)
+       coalesce(sum(e) FILTER (WHERE s > 0), 0)
 FROM moves
+$$;
+
+-- MRR at risk (SPEC §6): Σ m_x(t) over the suppliers paying at t with no valid session
+-- and no invitation sent in (quiet_since, t].
+CREATE FUNCTION mrr_at_risk(t timestamptz, quiet_since timestamptz)
+RETURNS numeric
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT coalesce(sum(p.mrr), 0)
+FROM paying_suppliers(t) AS p
+WHERE NOT EXISTS (
+    SELECT FROM suppliers_heard_from(quiet_since, t) AS h WHERE h.supplier_id = p.supplier_id
+)
 $$;
 
 -- Per supplier that ever paid: its first paying instant f_x (the earliest live_from of

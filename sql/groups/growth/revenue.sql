@@ -1,8 +1,8 @@
--- Revenue-side growth figures at T (SPEC §6). One row. The MRR at T and at M1, its
--- movements and the MRR at risk (quiet period (T - quiet, T]) are revenue_totals, as
--- revenue/summary.sql reads them, so LTV and the residuals speak of the same MRR.
+-- Revenue-side growth figures at T (SPEC §6). One row. The MRR at T and at M1 and its
+-- movements are revenue_totals, as revenue/summary.sql reads them, so LTV and the
+-- residuals speak of the same MRR; the MRR at risk has the quiet period (T - quiet, T].
 WITH totals AS (
-    SELECT * FROM revenue_totals(%(t)s, %(m1)s, %(at_risk_start)s)
+    SELECT * FROM revenue_totals(%(t)s, %(m1)s)
 ),
 -- Σ over plans of each plan's MRR(T): what the mrr_by_plan series add up to.
 by_plan AS (
@@ -31,7 +31,7 @@ SELECT (
        )::double precision AS ltv,
        (trials.converted::numeric / nullif(trials.ended, 0))::double precision
            AS trial_conversion,
-       totals.mrr_at_risk::double precision AS mrr_at_risk,
+       mrr_at_risk(%(t)s, %(at_risk_start)s)::double precision AS mrr_at_risk,
        (totals.mrr_m1 + totals.new + totals.reactivation + totals.expansion
            - totals.contraction - totals.churn - totals.mrr)::double precision
            AS residual_movements,
