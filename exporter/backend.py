@@ -5,6 +5,8 @@
 backoff (1 s, 2 s, 4 s … 30 s), logging one line per attempt, and starts the jobs
 the first time the schema check and the connection pool succeed. A problem that a
 retry cannot fix (the schema is missing or behind) stops the server with its code.
+With the jobs start the change feed (exporter/changes.py), which recomputes the groups
+a change in the source tables touches.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from exporter.changes import ChangeFeed
 from exporter.config import Config
 from exporter.db import CONCURRENT_JOBS, Database
 from exporter.engine import Engine
@@ -48,6 +51,7 @@ class Backend:
         self._lock = threading.Lock()
         self.db: Database | None = None
         self.scheduler: MetricScheduler | None = None
+        self.changes: ChangeFeed | None = None
         self.fatal: ExecMetricsError | None = None
         self.on_fatal: Callable[[ExecMetricsError], None] | None = None
         # Called once the metric jobs run, with their scheduler (e.g. to add report jobs).
@@ -64,6 +68,7 @@ class Backend:
         db.open()
         self.db = db
         self.scheduler = MetricScheduler(Engine(db, self._config), db, self._store, self._config)
+        self.changes = ChangeFeed(self._url, self._config, db, self.scheduler.request)
 
     def start(self) -> None:
         """Start the jobs now when connected, else keep retrying in the background."""
@@ -79,6 +84,8 @@ class Backend:
                 return
             self._store.publish_waiting(None)
             self.scheduler.start()
+            if self.changes is not None:
+                self.changes.start()
             if self.on_started is not None:
                 self.on_started(self.scheduler)
 
@@ -107,6 +114,8 @@ class Backend:
     def stop(self) -> None:
         with self._lock:
             self._stopping.set()
+            if self.changes is not None:
+                self.changes.stop()
             if self.scheduler is not None:
                 self.scheduler.stop()
         if self._thread is not None:

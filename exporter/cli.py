@@ -92,13 +92,25 @@ def cli(ctx: click.Context, config: Path | None, log_level: str | None) -> None:
     is_flag=True,
     help="Create the reference source tables when none exist (demos and tests only).",
 )
+@click.option(
+    "--notify/--no-notify",
+    default=None,
+    help="Install (or remove) the change triggers on the source tables, so that serve "
+    "recomputes within a second of a commit. Default: leave them as they are.",
+)
 @click.pass_obj
-def migrate(obj: Context, force_views: bool, create_source_tables: bool) -> None:
+def migrate(
+    obj: Context, force_views: bool, create_source_tables: bool, notify: bool | None
+) -> None:
     """Create or upgrade the exporter's schema: the only command that changes it."""
     from exporter.migrate import migrate as run
 
     result = run(
-        obj.url, obj.config, force_views=force_views, create_source_tables=create_source_tables
+        obj.url,
+        obj.config,
+        force_views=force_views,
+        create_source_tables=create_source_tables,
+        notify=notify,
     )
     parts = [f"schema version {result.version}"]
     if result.changed_settings:
@@ -108,6 +120,12 @@ def migrate(obj: Context, force_views: bool, create_source_tables: bool) -> None
     if result.applied:
         parts.append(f"applied {', '.join(result.applied)}")
     parts.append("rebuilt the view layer" if result.rebuilt_views else "view layer current")
+    if result.notify_tables is not None:
+        parts.append(
+            f"change triggers on {', '.join(result.notify_tables)}"
+            if result.notify_tables
+            else "no change triggers"
+        )
     click.echo("migrate: " + "; ".join(parts))
 
 

@@ -206,6 +206,33 @@ class RefreshConfig(_Model):
     interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
 
 
+class ChangesConfig(_Model):
+    """How ``serve`` follows changes in the source tables between scheduled runs: the
+    groups that read a changed table are recomputed within about a second."""
+
+    listen: bool = Field(
+        default=True, description="LISTEN for the change triggers of `migrate --notify`"
+    )
+    poll_seconds: float | None = Field(
+        default=None,
+        ge=0.5,
+        le=3600,
+        description="poll each table's largest key this often (off when unset)",
+    )
+    quiet_seconds: float = Field(
+        default=0.25, ge=0, le=60, description="recompute once changes pause this long"
+    )
+    max_delay_seconds: float = Field(
+        default=1.0, gt=0, le=300, description="and at most this long after the first change"
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> ChangesConfig:
+        if self.quiet_seconds > self.max_delay_seconds:
+            raise ValueError("quiet_seconds must not exceed max_delay_seconds")
+        return self
+
+
 class HttpConfig(_Model):
     listen_address: str = "127.0.0.1"
     port: int = Field(default=9560, ge=1, le=65535)
@@ -219,6 +246,9 @@ class HttpConfig(_Model):
     idle_timeout_seconds: int = Field(default=120, ge=1, le=3600)
     # Open connections beyond this are closed at once.
     max_connections: int = Field(default=4096, ge=16, le=65536)
+    # Open /events streams (live landing pages) beyond this are refused with 503: each
+    # holds a connection for as long as its page is open.
+    max_event_streams: int = Field(default=100, ge=1, le=65536)
 
     @field_validator("grafana_url")
     @classmethod
@@ -293,6 +323,7 @@ class Config(_Model):
     groups: GroupsConfig = GroupsConfig()
     targets: TargetsConfig = TargetsConfig()
     refresh: RefreshConfig = RefreshConfig()
+    changes: ChangesConfig = ChangesConfig()
     http: HttpConfig = HttpConfig()
     grafana: GrafanaConfig = GrafanaConfig()
     reports: ReportsConfig = ReportsConfig()

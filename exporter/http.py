@@ -1,7 +1,9 @@
-"""HTTP: /metrics, the landing page, /-/healthy and /-/ready. Never touches the database.
+"""HTTP: /metrics, the landing page, /events, /-/healthy and /-/ready. Never touches
+the database.
 
 /metrics serves the exposition rendered once per state generation (gzip when the
-scraper accepts it); / renders the landing page from the same state.
+scraper accepts it); / renders the landing page from the same state, and /events
+streams its cards as they change (exporter/events.py) to the page's script /live.js.
 """
 
 from __future__ import annotations
@@ -12,27 +14,37 @@ import re
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from exporter.cache import PerState
 from exporter.config import Config
 from exporter.errors import ConfigError
+from exporter.events import EventStreams
 from exporter.exposition import CONTENT_TYPE, ExpositionCache
 from exporter.landing import render_landing
 from exporter.store import Store
 from exporter.webconfig import WebConfig
 
-# The landing page loads nothing from anywhere: its only style is inline, it has no
-# script, and no other site may frame it.
+# The landing page loads nothing from another origin: its only style is inline, its
+# only script is /live.js from this server (no inline script), which may only open
+# /events here, and no other site may frame it.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "default-src 'none'; script-src 'self'; connect-src 'self'; "
+        "style-src 'unsafe-inline'; img-src 'self' data:; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -134,6 +146,9 @@ class LandingCache(PerState[str]):
         super().__init__(store, lambda state: render_landing(state, config), self.MAX_AGE_SECONDS)
 
 
+LIVE_SCRIPT = Path(__file__).resolve().parent / "static" / "live.js"
+
+
 def create_app(
     store: Store,
     config: Config,
@@ -143,6 +158,8 @@ def create_app(
 ) -> Starlette:
     exposition = ExpositionCache(store, config)
     landing = LandingCache(store, config)
+    streams = EventStreams(store, config)
+    script = LIVE_SCRIPT.read_bytes()
 
     async def metrics(request: Request) -> Response:
         rendered = exposition.get()
@@ -156,6 +173,30 @@ def create_app(
 
     async def index(request: Request) -> Response:
         return HTMLResponse(landing.get(), headers=SECURITY_HEADERS)
+
+    async def live_js(request: Request) -> Response:
+        return Response(
+            script,
+            media_type="text/javascript; charset=utf-8",
+            headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"},
+        )
+
+    async def events(request: Request) -> Response:
+        if streams.full:
+            return PlainTextResponse(
+                "Too many event streams open; retry later\n",
+                status_code=503,
+                headers={"Retry-After": "15"},
+            )
+        return StreamingResponse(
+            streams.stream(),
+            media_type="text/event-stream",
+            headers={
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",  # a proxy in front must not hold events back
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     async def healthy(request: Request) -> Response:
         return PlainTextResponse("Healthy\n")
@@ -176,29 +217,35 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        streams.start()
         if on_startup is not None:
             on_startup()
         try:
             yield
         finally:
+            streams.close()
             if on_shutdown is not None:
                 on_shutdown()
 
     routes = [
         Route("/", index),
         Route("/metrics", metrics),
+        Route("/live.js", live_js),
+        Route("/events", events),
         Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
         Route("/-/ready", ready, methods=["GET", "HEAD"]),
     ]
     if config.reports.enabled:
         routes += report_routes(config)
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=(
             [Middleware(BasicAuth, web=web)] if web is not None and web.basic_auth_users else []
         ),
     )
+    app.state.events = streams  # the server ends the streams first when it stops
+    return app
 
 
 def report_routes(config: Config) -> list[Route]:

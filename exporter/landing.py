@@ -1,6 +1,8 @@
 """The landing page: the four headline cards, refresh times and links.
 
 It reads one State (never the database) and is rendered once per state generation.
+Its script (exporter/static/live.js) keeps the cards current from ``/events``
+(exporter/events.py), which sends ``live_values`` of each new state.
 """
 
 from __future__ import annotations
@@ -125,11 +127,25 @@ def _ago(when: datetime | None, now: datetime) -> str:
     return f"{seconds // 3600} h ago"
 
 
+def _evaluation(state: State) -> Evaluation:
+    return merge([g.good for g in state.groups.values() if g.good is not None])
+
+
+def live_values(state: State, config: Config) -> dict[str, Any]:
+    """What the page's script updates in place: readiness and each card's texts."""
+    return {
+        "ready": state.ready,
+        "cards": {
+            c.key: {"value": c.value, "detail": c.detail, "status": c.status}
+            for c in cards(_evaluation(state), config)
+        },
+    }
+
+
 def render_landing(state: State, config: Config, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     zone = config.reporting.zone
-    goods = [g.good for g in state.groups.values() if g.good is not None]
-    ev = merge(goods)
+    ev = _evaluation(state)
 
     def local(when: datetime) -> str:
         # Shown in the reporting time zone, as the header says.

@@ -18,7 +18,11 @@ advisory lock (two replicas migrating at once wait for each other):
    the settings the views bake in. Every other command compares that fingerprint with
    its own config's (``schema_status``) and refuses to run on a mismatch;
 6. the rollups of the sessions (``daily_metrics``, ``session_quality_days``), rebuilt in
-   full: the refresh job then keeps them up to date incrementally.
+   full: the refresh job then keeps them up to date incrementally;
+7. only when asked (``--notify`` / ``--no-notify``): the statement-level change
+   triggers on the six source tables, which ``serve`` listens to (sql/notify/). The
+   tables are the platform's, so they carry a trigger only by that explicit choice;
+   without either option migrate leaves them as they are.
 
 Why not a migration library: the work is ~100 lines of plain SQL files run in order,
 and the view layer must be rebuilt from the config's schema names and settings, which
@@ -51,6 +55,11 @@ _BOOKKEEPING = ("schema_migrations", "owned_objects")
 # functions), all of which migrate rebuilds anyway.
 _LEGACY_TABLES = ("schema_migrations", "settings", "view_layer")
 _LEGACY_KINDS = ("view", "materialized view", "function")
+# The trigger function of the change notifications (sql/migrations/V030): created by a
+# versioned migration, not by the view layer, so a rebuild of the views never drops it
+# (and with it, CASCADE, the triggers on the source tables).
+NOTIFY_FUNCTION = "notify_source_change()"
+NOTIFY_CHANNEL = "execmetrics_changes"
 
 _OBJECTS = """
 SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
@@ -77,6 +86,8 @@ class MigrationResult:
     rebuilt_views: bool = False
     version: int = 0
     changed_settings: list[str] = field(default_factory=list)
+    # The source tables now carrying the change trigger (None: --notify not given).
+    notify_tables: list[str] | None = None
 
 
 def _checksum(*parts: str) -> str:
@@ -329,8 +340,8 @@ def _drop_view_layer(conn: psycopg.Connection, schema: str) -> None:
     present = _objects(conn, schema)
     order = {"materialized view": 0, "view": 1, "function": 2}
     for kind, name in sorted(rows, key=lambda r: (order[r[0]], r[1])):
-        if (kind, name) not in present:
-            continue  # gone with an earlier CASCADE
+        if (kind, name) not in present or (kind, name) == ("function", NOTIFY_FUNCTION):
+            continue  # gone with an earlier CASCADE, or not the view layer's
         if kind == "function":
             conn.execute(
                 sql.SQL("DROP FUNCTION IF EXISTS {}.{} CASCADE").format(
@@ -365,12 +376,43 @@ def _build_view_layer(conn: psycopg.Connection, config: Config, force: bool) -> 
     return True
 
 
+def notify_trigger(config: Config) -> str:
+    """The name of this exporter schema's change trigger on each source table."""
+    return f"{config.exporter_schema}_notify"[:63]
+
+
+def notifying_tables(conn: psycopg.Connection, config: Config) -> list[str]:
+    """The source tables that carry this exporter schema's change trigger. Reads only."""
+    rows = conn.execute(
+        read_sql("notify/installed.sql"),
+        {"source_schema": config.source_schema, "trigger": notify_trigger(config)},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _set_notify(conn: psycopg.Connection, config: Config, install: bool) -> list[str]:
+    """Install (or remove) the change trigger on every source table."""
+    names = {
+        "trigger": sql.Identifier(notify_trigger(config)),
+        "function": sql.Identifier(config.exporter_schema, NOTIFY_FUNCTION.removesuffix("()")),
+    }
+    for table in contract.TABLES:
+        target = sql.Identifier(config.source_schema, table.name.value)
+        conn.execute(sql.SQL(read_sql("notify/drop_trigger.sql")).format(table=target, **names))
+        if install:
+            conn.execute(
+                sql.SQL(read_sql("notify/create_trigger.sql")).format(table=target, **names)
+            )
+    return notifying_tables(conn, config)
+
+
 def migrate_connection(
     conn: psycopg.Connection,
     config: Config,
     *,
     force_views: bool = False,
     create_source_tables: bool = False,
+    notify: bool | None = None,
 ) -> MigrationResult:
     """Run every step on ``conn`` inside one transaction (committed by the caller)."""
     result = MigrationResult()
@@ -394,18 +436,30 @@ def migrate_connection(
     result.changed_settings = _write_settings(conn, config)
     result.rebuilt_views = _build_view_layer(conn, config, force_views)
     conn.execute(read_sql("refresh/rebuild.sql"))
+    if notify is not None:
+        result.notify_tables = _set_notify(conn, config, notify)
     _record_owned(conn, schema)
     return result
 
 
 def migrate(
-    url: str, config: Config, *, force_views: bool = False, create_source_tables: bool = False
+    url: str,
+    config: Config,
+    *,
+    force_views: bool = False,
+    create_source_tables: bool = False,
+    notify: bool | None = None,
 ) -> MigrationResult:
-    """Create or upgrade the exporter's schema (and, when asked, the reference tables)."""
+    """Create or upgrade the exporter's schema (and, when asked, the reference tables and
+    the change triggers: ``notify`` True installs them, False removes them)."""
     with connect(url, config) as conn:
         try:
             result = migrate_connection(
-                conn, config, force_views=force_views, create_source_tables=create_source_tables
+                conn,
+                config,
+                force_views=force_views,
+                create_source_tables=create_source_tables,
+                notify=notify,
             )
             conn.commit()
         except SchemaError:

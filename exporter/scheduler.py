@@ -2,11 +2,20 @@
 
 Each job runs on its own interval, never overlaps itself (max_instances=1) and
 coalesces missed runs. Every run publishes to the store; nothing here raises.
+
+A change in the source tables (exporter/changes.py) asks for a run of the groups that
+read the changed table through ``request``: the same ``run_group``, on the same
+executor. A group still runs once at a time: a request while it runs makes exactly
+one more run after it (the run in progress may have read the data from before the
+change), and any number of requests meanwhile make that one run. A scheduled tick
+while the group runs is skipped, as before.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -22,6 +31,15 @@ from exporter.store import Store
 log = logging.getLogger("execmetrics.scheduler")
 
 
+@dataclass
+class _Runs:
+    """One group's runs: whether one is in progress, and whether another is owed."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    running: bool = False
+    again: bool = False
+
+
 class MetricScheduler:
     def __init__(self, engine: Engine, db: Database, store: Store, config: Config) -> None:
         self.engine = engine
@@ -33,8 +51,38 @@ class MetricScheduler:
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
             timezone=UTC,
         )
+        self._runs = {g.name: _Runs() for g in engine.groups}
 
-    def run_group(self, group: Group) -> None:
+    def run_group(self, group: Group, *, again_if_running: bool = False) -> None:
+        """Run the group now unless it is running; then, with ``again_if_running``,
+        the run in progress is followed by one more."""
+        runs = self._runs[group.name]
+        with runs.lock:
+            if runs.running:
+                runs.again = runs.again or again_if_running
+                return
+            runs.running = True
+        while True:
+            self._run_once(group)
+            with runs.lock:
+                if not runs.again:
+                    runs.running = False
+                    return
+                runs.again = False
+
+    def request(self, groups: list[Group]) -> None:
+        """Run these groups soon, each once more after a run in progress."""
+        if not self.scheduler.running:
+            return
+        for group in groups:
+            self.scheduler.add_job(
+                self.run_group,
+                args=[group],
+                kwargs={"again_if_running": True},
+                name=f"compute {group.name} after a change",
+            )
+
+    def _run_once(self, group: Group) -> None:
         snapshot = self.engine.run_group(group)
         self.store.publish_group(snapshot)
         if snapshot.error:

@@ -116,6 +116,7 @@ def serve(
             **tls,  # type: ignore[arg-type]
         )
     )
+    server.before_shutdown.append(app.state.events.close)
     backend.on_fatal = lambda exc: setattr(server, "should_exit", True)
     try:
         server.run(sockets=[sock])

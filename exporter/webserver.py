@@ -9,7 +9,9 @@
   (uvicorn's ``timeout_keep_alive``).
 * Connection cap: beyond ``http.max_connections`` open connections a new one is
   closed at once, before any file descriptor or task piles up; scrapers below the
-  cap are unaffected. The process's open-file limit is raised to fit the cap.
+  cap are unaffected. The process's open-file limit is raised to fit the cap. The
+  long-lived /events streams count against it and have a smaller cap of their own
+  (``http.max_event_streams``), so open browsers never use up the scrapers' share.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
-from collections.abc import Generator
+import socket
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from typing import Any
 
@@ -97,7 +100,20 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type[asynci
 
 
 class Server(uvicorn.Server):
-    """A signal ends the server and the process exits normally (status 0)."""
+    """A signal ends the server and the process exits normally (status 0).
+
+    ``before_shutdown`` hooks run first when it stops: the /events streams end there,
+    since uvicorn then waits for every open response to finish.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.before_shutdown: list[Callable[[], None]] = []
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for hook in self.before_shutdown:
+            hook()
+        await super().shutdown(sockets)
 
     @contextmanager
     def capture_signals(self) -> Generator[None, None, None]:

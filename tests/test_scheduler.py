@@ -135,7 +135,7 @@ class SlowEngine:
     """Stands in for Engine: one group ("users") whose runs outlast its 1 s interval."""
 
     def __init__(self, seconds: float) -> None:
-        self.groups = (Group("users", ()),)
+        self.groups = (Group("users", frozenset(), ()),)
         self.seconds = seconds
         self.lock = threading.Lock()
         self.running = 0

@@ -13,6 +13,7 @@ from typing import Any
 
 from exporter import catalog
 from exporter.config import Config
+from exporter.contract import SourceTable
 from exporter.instant import Instant
 from exporter.snapshot import Sample
 from exporter.vocabulary import (
@@ -83,6 +84,10 @@ class Query:
 @dataclass(frozen=True)
 class Group:
     name: GroupName
+    # The source tables its SQL reads, directly or through the view layer: a change in
+    # one of them recomputes the group (exporter/changes.py). tests/test_changes.py
+    # checks the list against the SQL text.
+    tables: frozenset[SourceTable]
     queries: tuple[Query, ...]
 
 

@@ -1,10 +1,12 @@
 """Growth accounting and the marketplace (SPEC §6), and the configured targets."""
 
+from exporter.contract import SourceTable
 from exporter.groups.base import IN_CURRENCY, IN_VIRAL_WINDOW, Group, Query, bind
 from exporter.vocabulary import GroupName, Reconciliation, UserType
 
 GROWTH = Group(
     name=GroupName.GROWTH,
+    tables=frozenset(SourceTable),
     queries=(
         Query(
             "growth/revenue.sql",

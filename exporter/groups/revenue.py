@@ -1,10 +1,12 @@
 """Revenue: MRR, ARR, growth, churn, retention, movements, per-plan and breakdowns."""
 
+from exporter.contract import SourceTable
 from exporter.groups.base import IN_CURRENCY, Group, Query, bind
 from exporter.vocabulary import GroupName, Movement
 
 REVENUE = Group(
     name=GroupName.REVENUE,
+    tables=frozenset({SourceTable.SUBSCRIPTIONS, SourceTable.FX_RATES, SourceTable.SUPPLIERS}),
     queries=(
         Query(
             "revenue/summary.sql",

@@ -1,10 +1,12 @@
 """Users: totals, actives per window, sign-ups today, and breakdowns."""
 
+from exporter.contract import SourceTable
 from exporter.groups.base import Group, Query, bind
 from exporter.vocabulary import ActiveWindow, GroupName
 
 USERS = Group(
     name=GroupName.USERS,
+    tables=frozenset({SourceTable.SUPPLIERS, SourceTable.COUPLES, SourceTable.USER_SESSIONS}),
     queries=(
         Query(
             "users/totals.sql",

@@ -1,10 +1,12 @@
 """The viral loop over the configured window: invitations, conversion, K."""
 
+from exporter.contract import SourceTable
 from exporter.groups.base import IN_VIRAL_WINDOW, Group, Query, bind
 from exporter.vocabulary import GroupName
 
 VIRAL = Group(
     name=GroupName.VIRAL,
+    tables=frozenset({SourceTable.INVITATIONS, SourceTable.USER_SESSIONS}),
     queries=(
         Query(
             "viral/summary.sql",
