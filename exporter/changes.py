@@ -174,13 +174,11 @@ class Listener:
             try:
                 with conn:
                     while not self._stopping.is_set():
-                        tables = {
-                            n.payload
-                            for n in conn.notifies(timeout=_TICK_SECONDS)
-                            if n.payload in _TABLES
-                        }
-                        if tables:
-                            self._changed(tables)
+                        # Each notification as it arrives; the wait ends every tick to
+                        # look at the stop flag.
+                        for n in conn.notifies(timeout=_TICK_SECONDS):
+                            if n.payload in _TABLES:
+                                self._changed({n.payload})
             except psycopg.Error as exc:
                 if not self._stopping.is_set():
                     log.warning("change listener lost its connection: %s", describe(exc))

@@ -156,10 +156,11 @@ class Server:
 
 @contextmanager
 def serving(
-    database_url: str, *args: str, ready_timeout: float = READY_TIMEOUT
+    database_url: str, *args: str, ready_timeout: float = READY_TIMEOUT, port: int | None = None
 ) -> Iterator[Server]:
-    """Start ``execmetrics serve`` on a free 127.0.0.1 port, wait for /-/ready, stop it by PID."""
-    port = free_port()
+    """Start ``execmetrics serve`` on a free 127.0.0.1 port (or ``port``), wait for
+    /-/ready, stop it by PID."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="execmetrics-serve-") as tmp:
         log = Path(tmp) / "stderr.log"
         with log.open("wb") as err:

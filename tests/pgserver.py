@@ -60,14 +60,27 @@ class LocalPostgres:
         if self.user:
             shutil.chown(self.workdir, self.user)
         self._cmd(
-            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-            "--auth=trust", "--no-sync", "-E", "UTF8",
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
         )
 
     def start(self) -> None:
         self._cmd(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
-            "-o", f"-h 127.0.0.1 -p {self.port} -k {self.workdir} -c fsync=off",
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-o",
+            f"-h 127.0.0.1 -p {self.port} -k {self.workdir} -c fsync=off",
             "start",
         )
 

@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -26,7 +27,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from exporter.config import Config
+from exporter.config import GROUP_NAMES, Config
 from exporter.migrate import migrate
 from tests.cli_support import serving
 from tests.conftest import require_tool
@@ -247,3 +248,141 @@ def test_times_are_shown_in_the_reporting_time_zone() -> None:
     assert "Times in Europe/London" in page
     assert "2024-06-15T13:00:00+01:00" in page  # T, in BST
     assert "2 min ago" in page  # finished 2 min 59.5 s before now
+
+
+class DevTools:
+    """Chromium driven over the DevTools protocol on a pipe (--remote-debugging-pipe):
+    JSON messages ending in NUL, read by Chromium on its fd 3 and written on its fd 4.
+    No websocket, no library; one page target, attached in flat mode."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        to_chrome_r, self._to_chrome = os.pipe()
+        self._from_chrome, from_chrome_w = os.pipe()
+
+        def wire() -> None:  # in the child, before exec: fds 3 and 4 are the pipe ends
+            r, w = os.dup(to_chrome_r), os.dup(from_chrome_w)
+            os.dup2(r, 3)
+            os.dup2(w, 4)
+            os.set_inheritable(3, True)
+            os.set_inheritable(4, True)
+
+        self.process = subprocess.Popen(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=False,
+            preexec_fn=wire,
+            start_new_session=True,
+        )
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.session: str | None = None
+
+    def call(self, method: str, timeout: float = 30, **params: object) -> dict[str, object]:
+        import json
+        import select
+
+        self._next_id += 1
+        message: dict[str, object] = {"id": self._next_id, "method": method, "params": params}
+        if self.session is not None and not method.startswith("Target."):
+            message["sessionId"] = self.session
+        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" in self._buffer:
+                raw, self._buffer = self._buffer.split(b"\0", 1)
+                reply = json.loads(raw)
+                if reply.get("id") == self._next_id:
+                    assert "error" not in reply, reply
+                    return reply.get("result", {})  # type: ignore[no-any-return]
+            left = deadline - time.monotonic()
+            assert left > 0, f"no reply to {method}"
+            ready, _, _ = select.select([self._from_chrome], [], [], left)
+            if ready:
+                chunk = os.read(self._from_chrome, 65536)
+                assert chunk, "Chromium closed the DevTools pipe"
+                self._buffer += chunk
+
+    def open(self, url: str) -> None:
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        attached = self.call("Target.attachToTarget", targetId=target, flatten=True)
+        self.session = str(attached["sessionId"])
+        self.call("Page.enable")
+        self.call("Page.navigate", url=url)
+
+    def evaluate(self, expression: str) -> object:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")  # type: ignore[attr-defined]
+
+    def wait_for(self, expression: str, timeout: float) -> float:
+        """Seconds until ``expression`` is true in the page (fails after ``timeout``)."""
+        started = time.monotonic()
+        while self.evaluate(expression) is not True:
+            assert time.monotonic() - started < timeout, f"not true after {timeout}s: {expression}"
+            time.sleep(0.02)
+        return time.monotonic() - started
+
+    def close(self) -> None:
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # the group we started, by its id
+        self.process.wait(timeout=10)
+        os.close(self._to_chrome)
+        os.close(self._from_chrome)
+
+
+MRR_TEXT = "document.querySelector('#card-mrr .value').textContent"
+
+
+def test_the_cards_follow_a_commit_without_a_reload(db_url: str, tmp_path: Path) -> None:
+    """With the change triggers installed, a subscription committed in the database shows
+    on the open page's MRR card through /events, with no reload. Every group's schedule
+    is an hour, so only the change feed can have moved it; the seconds it took are
+    printed (bench/freshness.py measures them)."""
+    binary = require_tool("chromium")
+    migrate(db_url, Config(), create_source_tables=True, notify=True)
+    now = datetime.now(UTC).replace(microsecond=0)
+    load_dataset(db_url, now)
+    config = tmp_path / "execmetrics.yml"
+    config.write_text(
+        "groups:\n"
+        + "".join(f"  {g}:\n    interval_seconds: 3600\n" for g in GROUP_NAMES)
+        + "refresh:\n  interval_seconds: 3600\n",
+        encoding="utf-8",
+    )
+    with serving(db_url, "--config", str(config)) as server:
+        browser = DevTools(binary, tmp_path / "profile-live")
+        try:
+            browser.open(server.base_url + "/")
+            browser.wait_for(f"{MRR_TEXT} === '£80.00'", timeout=30)
+            browser.wait_for("document.getElementById('live').textContent === 'live'", 30)
+            browser.evaluate("window.sameDocument = true")
+            with psycopg.connect(db_url) as conn:
+                conn.execute(
+                    "INSERT INTO subscriptions (id, supplier_id, plan, status, amount_minor,"
+                    " currency, interval_months, started_at)"
+                    " VALUES (3, 3, 'pro', 'active', 2000, 'GBP', 1, %s)",
+                    (now - timedelta(days=1),),
+                )
+            took = browser.wait_for(f"{MRR_TEXT} === '£100.00'", timeout=20)
+            assert browser.evaluate("window.sameDocument") is True  # no reload
+            detail = browser.evaluate("document.querySelector('#card-mrr .detail').textContent")
+            assert detail == "+100.0% month over month"
+            print(f"MRR card changed {took:.2f}s after the commit")
+
+            # The server restarts on the same port: the page's EventSource reconnects
+            # and the cards keep following commits.
+            port = server.base_url.rsplit(":", 1)[1]
+            server.process.terminate()
+            server.process.wait(timeout=15)
+            browser.wait_for("document.getElementById('live').textContent !== 'live'", 10)
+            with serving(db_url, "--config", str(config), port=int(port)):
+                browser.wait_for("document.getElementById('live').textContent === 'live'", 30)
+                with psycopg.connect(db_url) as conn:
+                    conn.execute("UPDATE subscriptions SET amount_minor = 4000 WHERE id = 3")
+                browser.wait_for(f"{MRR_TEXT} === '£120.00'", timeout=20)
+            assert browser.evaluate("window.sameDocument") is True
+        finally:
+            browser.close()

@@ -104,17 +104,20 @@ def test_web_config_reads_the_exporter_toolkit_format(folder: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: x\n",
-         "tls_server_config.client_auth_type: unknown or unsupported key"),
+        (
+            "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: x\n",
+            "tls_server_config.client_auth_type: unknown or unsupported key",
+        ),
         ("http_server_config:\n  http2: true\n", "http_server_config: unknown or unsupported"),
         ("basic_auth_users:\n  alice: plaintext\n", "must be a bcrypt hash"),
-        ("tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n",
-         "cannot load the certificate or key"),
+        (
+            "tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n",
+            "cannot load the certificate or key",
+        ),
         ("- a list\n", "expected a mapping"),
         ("basic_auth_users: {a: [\n", "not valid YAML"),
     ],
-    ids=["unsupported-key", "unknown-section", "plain-password", "missing-files", "list",
-         "yaml"],
+    ids=["unsupported-key", "unknown-section", "plain-password", "missing-files", "list", "yaml"],
 )
 def test_bad_web_config_is_one_line_exit_2(folder: Path, text: str, needle: str) -> None:
     path = folder / "web.yml"
