@@ -9,7 +9,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.models import dashboard as models
 
 from dashboards.datasources import postgres_variable, prometheus_variable
-from dashboards.links import TAG, other_boards_link
+from dashboards.links import OVERVIEW_UID, TAG, other_boards_link
 from dashboards.panels import build_panel
 from dashboards.specs import GRID_WIDTH, Bars, CohortTable, Item, Row, SqlTable, Stat, Trend
 from dashboards.variables import LabelVariable
@@ -42,12 +42,14 @@ def build_board(board: Board) -> models.Dashboard:
         .description(board.description)
         .tags([TAG, *board.tags])
         .readonly()
-        .refresh("1m")
+        # The overview follows the exporter's change feed (a scrape every 10 s); the
+        # detail boards, with their long ranges, refresh every minute.
+        .refresh("10s" if board.uid == OVERVIEW_UID else "1m")
         .time("now-90d", "now")
         .timezone("browser")
         .tooltip(models.DashboardCursorSync.CROSSHAIR)
         .timepicker(
-            dash.TimePicker().refresh_intervals(["1m", "5m", "15m", "30m", "1h", "2h", "1d"])
+            dash.TimePicker().refresh_intervals(["10s", "1m", "5m", "15m", "30m", "1h", "2h", "1d"])
         )
         .link(other_boards_link())
         .with_variable(prometheus_variable())

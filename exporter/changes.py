@@ -18,7 +18,8 @@ Both feed a ``Debouncer``: a burst of changes (10,000 single-row INSERTs) become
 recompute once the tables have been quiet for ``changes.quiet_seconds``, and never
 later than ``changes.max_delay_seconds`` after the first change of the burst. The
 recompute goes to ``MetricScheduler.request`` for exactly the groups whose SQL reads a
-changed table (``Group.tables``), through the scheduler's own run path.
+changed table (``Group.tables``) and follow changes (``changes.groups``, default
+all), through the scheduler's own run path.
 """
 
 from __future__ import annotations
@@ -247,7 +248,8 @@ class ChangeFeed:
         self._config = config
         self._db = db
         self._request = request
-        self._groups = tuple(groups)
+        chosen = config.changes.groups  # None: every group follows the changes
+        self._groups = tuple(g for g in groups if chosen is None or g.name in chosen)
         settings = config.changes
         self.debouncer = Debouncer(self._fire, settings.quiet_seconds, settings.max_delay_seconds)
         self.listener = (

@@ -225,6 +225,17 @@ class ChangesConfig(_Model):
     max_delay_seconds: float = Field(
         default=1.0, gt=0, le=300, description="and at most this long after the first change"
     )
+    groups: tuple[str, ...] | None = Field(
+        default=None, strict=False, description="the groups a change recomputes (unset: all)"
+    )
+
+    @field_validator("groups")
+    @classmethod
+    def _known(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        unknown = [g for g in value or () if g not in GROUP_NAMES]
+        if unknown:
+            raise ValueError(f"unknown group {unknown[0]!r} (groups: {', '.join(GROUP_NAMES)})")
+        return value
 
     @model_validator(mode="after")
     def _order(self) -> ChangesConfig:

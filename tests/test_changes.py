@@ -316,3 +316,20 @@ def test_requests_during_a_run_make_exactly_one_more_run() -> None:
     assert engine.runs == 2
     scheduler.run_group(group)  # idle again: runs at once
     assert engine.runs == 3
+
+
+def test_only_the_chosen_groups_follow_changes(
+    feed_parts: tuple[str, Database, MetricScheduler, Store],
+) -> None:
+    url, db, scheduler, _ = feed_parts
+    requests = Requests(scheduler)
+    cfg = parse_config({"changes": {"quiet_seconds": 0.1, "groups": ["revenue", "users"]}})
+    feed = ChangeFeed(url, cfg, db, requests)
+    feed.start()
+    try:
+        assert feed.listener is not None and feed.listener.connected.wait(10)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("UPDATE subscriptions SET plan = plan WHERE false")
+        assert requests.wait(1) == [["revenue"]]  # not quality or growth
+    finally:
+        feed.stop()

@@ -220,7 +220,8 @@ def test_stat_options_and_prometheus_targets_validate_against_their_schemas() ->
 def test_board_settings(uid: str) -> None:
     board = BOARDS[uid]
     assert board["editable"] is False
-    assert board["refresh"] == "1m"
+    assert board["refresh"] == ("10s" if uid == OVERVIEW_UID else "1m")
+    assert board["refresh"] in board["timepicker"]["refresh_intervals"]
     assert board["time"] == {"from": "now-90d", "to": "now"}
     assert board["title"] and board["description"]
     assert "execmetrics" in board["tags"]

@@ -118,7 +118,7 @@ def test_config_loads_every_rule_file_and_scrapes_the_exporter() -> None:
     targets = [t for sc in jobs["execmetrics"]["static_configs"] for t in sc["targets"]]
     assert targets == ["exporter:9560"]
     assert jobs["execmetrics"].get("scrape_interval", config["global"]["scrape_interval"]) == (
-        "30s"
+        "10s"
     )
     managers = [
         t

@@ -158,6 +158,14 @@ def test_tls_and_basic_auth(dataset: str, folder: Path) -> None:
         assert server.get("/metrics", verify=ca).status_code == 401
         assert server.get("/", verify=ca, auth=("nobody", PASSWORD)).status_code == 401
         assert server.get("/", verify=ca, auth=("prometheus", PASSWORD)).status_code == 200
+        # The live cards' script and stream need the password too, and stream over TLS.
+        assert server.get("/events", verify=ca).status_code == 401
+        assert server.get("/live.js", verify=ca).status_code == 401
+        with httpx.stream(
+            "GET", server.base_url + "/events", verify=ca, auth=("prometheus", PASSWORD)
+        ) as stream:
+            assert stream.status_code == 200
+            assert next(stream.iter_lines()) == "retry: 3000"
         # Plain HTTP to the TLS port gets no answer.
         plain = server.base_url.replace("https://", "http://")
         with pytest.raises(httpx.TransportError):
