@@ -247,7 +247,7 @@ def bursts(serve: Serve, conn: psycopg.Connection, next_id: int, settle: float) 
 def run_mode(url: str, mode: str, samples: int, poll_seconds: float, idle_seconds: float) -> Result:
     print(f"== {mode}", flush=True)
     settings = config_for(mode, poll_seconds)
-    migrate(url, parse_config(settings), notify=(mode == "trigger"))
+    migrate(url, parse_config(settings), notify=mode.startswith("trigger"))
     with (
         tempfile.TemporaryDirectory(prefix="freshness-") as tmp,
         psycopg.connect(url, autocommit=True, application_name="freshness-bench") as conn,

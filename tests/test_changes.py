@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import psycopg
@@ -188,6 +189,22 @@ class Requests:
             return list(self.calls)
 
 
+@contextmanager
+def listening(
+    parts: tuple[str, Database, MetricScheduler, Store], **changes: object
+) -> Iterator[tuple[ChangeFeed, Requests]]:
+    """A started change feed with these ``changes.*`` settings, its listener connected."""
+    url, db, scheduler, _ = parts
+    requests = Requests(scheduler)
+    feed = ChangeFeed(url, parse_config({"changes": changes}), db, requests)
+    feed.start()
+    try:
+        assert feed.listener is not None and feed.listener.connected.wait(10)
+        yield feed, requests
+    finally:
+        feed.stop()
+
+
 def _mrr(store: Store) -> float | None:
     good = store.current.groups["revenue"].good
     if good is None:
@@ -198,14 +215,9 @@ def _mrr(store: Store) -> float | None:
 def test_a_burst_of_commits_is_one_recompute_of_the_groups_reading_the_table(
     feed_parts: tuple[str, Database, MetricScheduler, Store],
 ) -> None:
-    url, db, scheduler, store = feed_parts
-    requests = Requests(scheduler)
-    cfg = parse_config({"changes": {"quiet_seconds": 2, "max_delay_seconds": 60}})
-    feed = ChangeFeed(url, cfg, db, requests)
+    url, _, scheduler, store = feed_parts
     scheduler.start()
-    feed.start()
-    try:
-        assert feed.listener is not None and feed.listener.connected.wait(10)
+    with listening(feed_parts, quiet_seconds=2, max_delay_seconds=60) as (feed, requests):
         deadline = time.monotonic() + 20
         while _mrr(store) is None and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -235,20 +247,13 @@ def test_a_burst_of_commits_is_one_recompute_of_the_groups_reading_the_table(
         time.sleep(3)  # longer than the quiet window: no second recompute came
         assert len(requests.calls) == 1
         assert feed.debouncer.fired == 1
-    finally:
-        feed.stop()
 
 
 def test_a_lost_listener_reconnects_and_recomputes_everything(
     feed_parts: tuple[str, Database, MetricScheduler, Store],
 ) -> None:
-    url, db, scheduler, _ = feed_parts
-    requests = Requests(scheduler)
-    cfg = parse_config({"changes": {"quiet_seconds": 0.1, "max_delay_seconds": 1}})
-    feed = ChangeFeed(url, cfg, db, requests)
-    feed.start()
-    try:
-        assert feed.listener is not None and feed.listener.connected.wait(10)
+    url = feed_parts[0]
+    with listening(feed_parts, quiet_seconds=0.1, max_delay_seconds=1) as (feed, requests):
         with psycopg.connect(url, autocommit=True) as conn:
             killed = conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -257,12 +262,10 @@ def test_a_lost_listener_reconnects_and_recomputes_everything(
         assert killed == [(True,)]
         calls = requests.wait(1)
         assert calls == [list(GROUP_NAMES)]  # changes while it was away were not heard
-        assert feed.listener.connected.wait(10)
+        assert feed.listener is not None and feed.listener.connected.wait(10)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("DELETE FROM fx_rates WHERE false")  # a statement, no rows
         assert requests.wait(2)[1] == ["revenue", "quality", "growth"]
-    finally:
-        feed.stop()
 
 
 def test_the_poll_sees_new_rows_without_triggers(db_url: str) -> None:
@@ -321,15 +324,7 @@ def test_requests_during_a_run_make_exactly_one_more_run() -> None:
 def test_only_the_chosen_groups_follow_changes(
     feed_parts: tuple[str, Database, MetricScheduler, Store],
 ) -> None:
-    url, db, scheduler, _ = feed_parts
-    requests = Requests(scheduler)
-    cfg = parse_config({"changes": {"quiet_seconds": 0.1, "groups": ["revenue", "users"]}})
-    feed = ChangeFeed(url, cfg, db, requests)
-    feed.start()
-    try:
-        assert feed.listener is not None and feed.listener.connected.wait(10)
-        with psycopg.connect(url, autocommit=True) as conn:
+    with listening(feed_parts, quiet_seconds=0.1, groups=["revenue", "users"]) as (_, requests):
+        with psycopg.connect(feed_parts[0], autocommit=True) as conn:
             conn.execute("UPDATE subscriptions SET plan = plan WHERE false")
         assert requests.wait(1) == [["revenue"]]  # not quality or growth
-    finally:
-        feed.stop()
