@@ -205,7 +205,12 @@ def config(
 
 # The exporter's migrations, as the schema_migrations table should list them after a
 # migrate: written out here, so a migration added or renamed without its test fails.
-MIGRATIONS = [(1, "settings"), (10, "refresh_lease"), (20, "daily_metrics_rollup")]
+MIGRATIONS = [
+    (1, "settings"),
+    (10, "refresh_lease"),
+    (20, "daily_metrics_rollup"),
+    (30, "change_notify"),
+]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

@@ -244,6 +244,15 @@ def test_migrate_twice_is_idempotent(db_url: str) -> None:
         rows = conn.execute("SELECT version, name FROM execmetrics.schema_migrations").fetchall()
     assert rows == MIGRATIONS
 
+    notify = run_cli("migrate", "--notify", env=env)
+    assert notify.returncode == 0, notify.stderr
+    assert notify.stdout.strip() == (
+        f"migrate: schema version {SCHEMA_VERSION}; view layer current; change triggers on "
+        "couples, fx_rates, invitations, subscriptions, suppliers, user_sessions"
+    )
+    removed = run_cli("migrate", "--no-notify", env=env)
+    assert removed.stdout.strip().endswith("; no change triggers"), removed.stdout
+
 
 def test_collect_on_a_freshly_loaded_database(db_url: str) -> None:
     env = cli_env(db_url)

@@ -151,3 +151,20 @@ def test_compute_may_read_exactly_the_contract_tables_of_the_source_schema(db: s
         ).fetchone()
     assert granted == {t.name.value for t in contract.TABLES}
     assert others == (0,)
+
+
+def test_compute_listens_for_the_change_triggers(db: str) -> None:
+    """serve's change listener runs as the read-only role (exporter/changes.py)."""
+    migrate(db, CONFIG, notify=True)
+    with login_as(db, COMPUTE) as url, psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("on",)
+        conn.execute("LISTEN execmetrics_changes")
+        with psycopg.connect(db, autocommit=True) as platform:
+            platform.execute("DELETE FROM public.subscriptions")
+        assert [n.payload for n in conn.notifies(timeout=1.0)] == ["subscriptions"]
+    trigger = (
+        "CREATE TRIGGER mine AFTER INSERT ON public.suppliers"
+        " FOR EACH STATEMENT EXECUTE FUNCTION execmetrics.notify_source_change()"
+    )
+    with login_as(db, COMPUTE) as url:
+        assert "permission denied" in refused(url, trigger)
