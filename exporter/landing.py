@@ -131,27 +131,15 @@ def _evaluation(state: State) -> Evaluation:
     return merge([g.good for g in state.groups.values() if g.good is not None])
 
 
-def live_values(state: State, config: Config) -> dict[str, Any]:
-    """What the page's script updates in place: readiness and each card's texts."""
-    return {
-        "ready": state.ready,
-        "cards": {
-            c.key: {"value": c.value, "detail": c.detail, "status": c.status}
-            for c in cards(_evaluation(state), config)
-        },
-    }
-
-
-def render_landing(state: State, config: Config, now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
+def _group_rows(state: State, config: Config, now: datetime) -> list[dict[str, Any]]:
+    """The computation table: each group's schedule, last success and last error."""
     zone = config.reporting.zone
-    ev = _evaluation(state)
 
     def local(when: datetime) -> str:
         # Shown in the reporting time zone, as the header says.
         return when.astimezone(zone).isoformat(timespec="seconds")
 
-    groups = [
+    return [
         {
             "name": g.name,
             "interval": config.groups.schedule(g.name).interval_seconds,
@@ -163,9 +151,30 @@ def render_landing(state: State, config: Config, now: datetime | None = None) ->
         }
         for g in state.groups.values()
     ]
+
+
+def live_values(state: State, config: Config) -> dict[str, Any]:
+    """What the page's script updates in place: readiness, each card's texts and the
+    computation table's rows (the script ages their "… ago" itself)."""
+    return {
+        "ready": state.ready,
+        "cards": {
+            c.key: {"value": c.value, "detail": c.detail, "status": c.status}
+            for c in cards(_evaluation(state), config)
+        },
+        "groups": {
+            row["name"]: {k: row[k] for k in ("success", "evaluated_at", "error", "failures")}
+            for row in _group_rows(state, config, datetime.now(UTC))
+        },
+    }
+
+
+def render_landing(state: State, config: Config, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    ev = _evaluation(state)
     return _env.get_template("index.html").render(
         cards=cards(ev, config),
-        groups=groups,
+        groups=_group_rows(state, config, now),
         ready=state.ready,
         refresh_ago=_ago(state.refresh.last_success, now),
         refresh_interval=config.refresh.interval_seconds,

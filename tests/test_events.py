@@ -94,7 +94,8 @@ def test_a_stream_follows_the_cards_is_capped_and_ends_at_shutdown(
 
         server.process.terminate()  # with the stream still open
         started = time.monotonic()
-        assert list(received) == []  # the stream ends, the server closes it
+        for _ in received:  # events of runs still finishing, then the stream ends
+            pass
         assert server.process.wait(timeout=15) == 0
         assert time.monotonic() - started < 15
     assert "Traceback" not in server.stderr()

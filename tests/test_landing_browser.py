@@ -359,6 +359,9 @@ def test_the_cards_follow_a_commit_without_a_reload(db_url: str, tmp_path: Path)
             browser.wait_for(f"{MRR_TEXT} === '£80.00'", timeout=30)
             browser.wait_for("document.getElementById('live').textContent === 'live'", 30)
             browser.evaluate("window.sameDocument = true")
+            evaluated = "document.querySelector('#group-revenue td.evaluated').textContent"
+            before = browser.evaluate(evaluated)
+            time.sleep(1.1)  # the recompute's instant T is a later second than the first's
             with psycopg.connect(db_url) as conn:
                 conn.execute(
                     "INSERT INTO subscriptions (id, supplier_id, plan, status, amount_minor,"
@@ -370,6 +373,16 @@ def test_the_cards_follow_a_commit_without_a_reload(db_url: str, tmp_path: Path)
             assert browser.evaluate("window.sameDocument") is True  # no reload
             detail = browser.evaluate("document.querySelector('#card-mrr .detail').textContent")
             assert detail == "+100.0% month over month"
+            # The computation table follows too: revenue was evaluated again just now.
+            browser.wait_for(f"{evaluated} !== {before!r}", timeout=10)
+            assert re.fullmatch(
+                r"\d+s ago",
+                str(
+                    browser.evaluate(
+                        "document.querySelector('#group-revenue td.success').textContent"
+                    )
+                ),
+            )
             print(f"MRR card changed {took:.2f}s after the commit")
 
             # The server restarts on the same port: the page's EventSource reconnects

@@ -1,7 +1,8 @@
-// Keeps the landing page's cards current without a reload: /events sends the card
-// values of every new state (exporter/events.py). The browser's EventSource reconnects
-// by itself after a dropped connection or a restart of the server (the stream's retry
-// hint); a refused stream (HTTP 503 when too many are open) is retried here.
+// Keeps the landing page's cards and computation table current without a reload:
+// /events sends their values for every new state (exporter/events.py). The browser's
+// EventSource reconnects by itself after a dropped connection or a restart of the
+// server (the stream's retry hint); a refused stream (HTTP 503 when too many are open)
+// is retried here.
 "use strict";
 
 (function () {
@@ -30,6 +31,39 @@
       card.className = "card " + v.status;
       card.setAttribute("data-status", v.status);
     });
+    applyGroups(values.groups);
+  }
+
+  // The "… ago" of a last success, as the server words it (exporter/landing.py _ago).
+  function ago(iso) {
+    if (!iso) return "never";
+    var seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+    if (seconds < 120) return seconds + "s ago";
+    if (seconds < 7200) return Math.floor(seconds / 60) + " min ago";
+    return Math.floor(seconds / 3600) + " h ago";
+  }
+
+  function age() {
+    document.querySelectorAll("td.success[data-success]").forEach(function (cell) {
+      cell.textContent = ago(cell.getAttribute("data-success"));
+    });
+  }
+
+  function applyGroups(groups) {
+    Object.keys(groups || {}).forEach(function (name) {
+      var row = document.getElementById("group-" + name);
+      if (!row) return;
+      var g = groups[name];
+      var success = row.querySelector("td.success");
+      success.setAttribute("data-success", g.success || "");
+      success.title = g.success || "";
+      row.querySelector("td.evaluated").textContent = g.evaluated_at || "\u2013";
+      row.querySelector("td.failures").textContent = g.failures;
+      var error = row.lastElementChild;
+      error.textContent = g.error || "";
+      error.className = g.error ? "error" : "";
+    });
+    age();
   }
 
   function connect() {
@@ -44,5 +78,8 @@
     };
   }
 
-  if (window.EventSource) connect();
+  if (window.EventSource) {
+    connect();
+    setInterval(age, 5000);
+  }
 })();
