@@ -1,8 +1,9 @@
 """``/events``: the landing page's cards (and computation table) as Server-Sent
 Events, live in the browser.
 
-One event per new set of values (a state that reads as before sends nothing), its data the JSON of ``landing.live_values``; the first event of a stream
-is the current values, preceded by a ``retry:`` hint so that the browser's
+One event per new set of values (a state that reads as before sends nothing), its
+data the JSON of ``landing.live_values``; the first event of a stream is the current
+values, preceded by a ``retry:`` hint so that the browser's
 EventSource reconnects within a few seconds after the server restarts. A comment line
 every ``KEEPALIVE_SECONDS`` keeps proxies from closing a quiet stream and finds
 clients that went away.
