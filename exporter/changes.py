@@ -271,7 +271,8 @@ class ChangeFeed:
         self._request(groups)
 
     def _all(self) -> None:
-        self._request(list(self._groups))
+        """Every table may have changed (the listener was away): every group, debounced."""
+        self.debouncer.touch(_TABLES)
 
     def start(self) -> None:
         if self.listener is None and self.poller is None:

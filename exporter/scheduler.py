@@ -73,7 +73,7 @@ class MetricScheduler:
     def request(self, groups: list[Group]) -> None:
         """Run these groups soon, each once more after a run in progress."""
         if not self.scheduler.running:
-            return
+            return  # not started or stopping: the scheduled runs will do
         for group in groups:
             self.scheduler.add_job(
                 self.run_group,
