@@ -85,7 +85,9 @@ def test_each_group_declares_the_tables_its_sql_reads(group: Group) -> None:
 def test_a_change_maps_to_the_groups_that_read_the_table() -> None:
     names = [g.name for g in groups_reading({"subscriptions"})]
     assert names == ["revenue", "quality", "growth"]
+    assert [g.name for g in groups_reading({"couples"})] == ["users", "quality", "growth"]
     assert [g.name for g in groups_reading({"user_sessions"})] == [
+        "revenue",
         "users",
         "viral",
         "engagement",
