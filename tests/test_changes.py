@@ -87,7 +87,6 @@ def test_a_change_maps_to_the_groups_that_read_the_table() -> None:
     assert names == ["revenue", "quality", "growth"]
     assert [g.name for g in groups_reading({"couples"})] == ["users", "quality", "growth"]
     assert [g.name for g in groups_reading({"user_sessions"})] == [
-        "revenue",
         "users",
         "viral",
         "engagement",

@@ -6,8 +6,7 @@ from exporter.vocabulary import GroupName, Movement
 
 REVENUE = Group(
     name=GroupName.REVENUE,
-    # Sessions and invitations: revenue_totals can weigh the MRR at risk (growth asks).
-    tables=frozenset(SourceTable) - {SourceTable.COUPLES},
+    tables=frozenset({SourceTable.SUBSCRIPTIONS, SourceTable.FX_RATES, SourceTable.SUPPLIERS}),
     queries=(
         Query(
             "revenue/summary.sql",
