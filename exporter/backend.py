@@ -17,21 +17,13 @@ from collections.abc import Callable
 
 from exporter.changes import ChangeFeed
 from exporter.config import Config
-from exporter.db import CONCURRENT_JOBS, Database
+from exporter.db import CONCURRENT_JOBS, Database, backoff
 from exporter.engine import Engine
 from exporter.errors import DatabaseError, ExecMetricsError
 from exporter.scheduler import MetricScheduler
 from exporter.store import Store
 
 log = logging.getLogger("execmetrics")
-
-FIRST_DELAY_SECONDS = 1.0
-MAX_DELAY_SECONDS = 30.0
-
-
-def backoff(attempt: int) -> float:
-    """The wait after failed attempt number ``attempt`` (1-based): doubling, capped."""
-    return min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** max(0, attempt - 1))
 
 
 class Backend:

@@ -33,7 +33,7 @@ import psycopg
 
 from exporter.config import Config
 from exporter.contract import SourceTable
-from exporter.db import Database, check_url, describe
+from exporter.db import Database, backoff, check_url, describe
 from exporter.groups import GROUPS, Group
 from exporter.migrate import NOTIFY_CHANNEL, notifying_tables
 from exporter.sqlfiles import read_sql
@@ -49,12 +49,6 @@ def groups_reading(tables: Iterable[str], groups: Iterable[Group] = GROUPS) -> l
     """The groups whose SQL reads any of these source tables, in their usual order."""
     changed = set(tables)
     return [g for g in groups if any(t.value in changed for t in g.tables)]
-
-
-def _backoff(attempt: int) -> float:
-    from exporter.backend import backoff
-
-    return backoff(attempt)
 
 
 class Debouncer:
@@ -163,9 +157,9 @@ class Listener:
             except psycopg.Error as exc:
                 attempt += 1
                 log.warning(
-                    "change listener: %s; next attempt in %gs", describe(exc), _backoff(attempt)
+                    "change listener: %s; next attempt in %gs", describe(exc), backoff(attempt)
                 )
-                self._stopping.wait(_backoff(attempt))
+                self._stopping.wait(backoff(attempt))
                 continue
             if lost:
                 log.info("change listener reconnected: recomputing every group")

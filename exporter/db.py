@@ -25,6 +25,17 @@ from exporter.vocabulary import GroupName
 CONCURRENT_JOBS = len(GroupName) + 1
 
 
+# Waits between attempts to reach the database (start-up, the change listener, a
+# failed refresh): 1 s, 2 s, 4 s … capped.
+FIRST_DELAY_SECONDS = 1.0
+MAX_DELAY_SECONDS = 30.0
+
+
+def backoff(attempt: int) -> float:
+    """The wait after failed attempt number ``attempt`` (1-based): doubling, capped."""
+    return min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** max(0, attempt - 1))
+
+
 def check_url(url: str) -> str:
     """Refuse a connection string libpq cannot parse: a config error, the password never
     shown (libpq quotes the token it chokes on, which may be the password itself)."""

@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from exporter.config import Config
-from exporter.db import Database
+from exporter.db import Database, backoff
 from exporter.engine import Engine
 from exporter.groups import Group
 from exporter.refresh import refresh_views
@@ -52,6 +52,7 @@ class MetricScheduler:
             timezone=UTC,
         )
         self._runs = {g.name: _Runs() for g in engine.groups}
+        self._refresh_failures = 0
 
     def run_group(self, group: Group, *, again_if_running: bool = False) -> None:
         """Run the group now unless it is running; then, with ``again_if_running``,
@@ -105,10 +106,31 @@ class MetricScheduler:
         self.store.publish_refresh(record)
         if record.error:
             log.warning("refresh failed after %.2fs: %s", record.duration_seconds, record.error)
-        elif record.skipped:
+            self._retry_refresh()
+            return
+        self._refresh_failures = 0
+        if record.skipped:
             log.info("refresh skipped: another replica holds the refresh lease")
         else:
             log.info("materialized views refreshed in %.3fs", record.duration_seconds)
+
+    def _retry_refresh(self) -> None:
+        """After a failed refresh (the database was down at the tick), try again after
+        1 s, 2 s, 4 s … while that comes before the next tick, so an outage shorter
+        than the interval costs no refresh. The lease still allows one refresh per
+        interval among the replicas: a retry never makes two."""
+        self._refresh_failures += 1
+        delay = backoff(self._refresh_failures)
+        if delay >= self.config.refresh.interval_seconds or not self.scheduler.running:
+            return
+        self.scheduler.add_job(
+            self.run_refresh,
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=delay),
+            id="refresh-retry",
+            name="retry the refresh of the rollups",
+            replace_existing=True,
+        )
 
     def start(self) -> None:
         now = datetime.now(UTC)

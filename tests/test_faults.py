@@ -15,9 +15,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from exporter.backend import MAX_DELAY_SECONDS, backoff
 from exporter.config import Config, parse_config
+from exporter.db import MAX_DELAY_SECONDS, Database, backoff
+from exporter.engine import Engine
 from exporter.migrate import migrate
+from exporter.scheduler import MetricScheduler
+from exporter.store import Store
+from exporter.vocabulary import GroupName
 from tests.cli_support import free_port, load_small_dataset
 from tests.pgserver import local_postgres
 from tests.processes import Serve, eventually, serve_process, write_config
@@ -164,3 +168,39 @@ def test_a_killed_leader_is_replaced(db_url: str, folder: Path) -> None:
         os.kill(leader.pid, signal.SIGKILL)
         leader.process.wait(timeout=5)
         eventually(lambda: _pid(_lease(db_url)[0]) == follower.pid, 3 * INTERVAL, "takeover")
+
+
+def test_a_refresh_missed_in_an_outage_is_retried_before_the_next_tick() -> None:
+    """The database is down at a refresh tick and back two seconds later: the refresh
+    is retried (1 s, 2 s, 4 s …) and done long before the next tick, not lost."""
+    settings = parse_config(
+        {
+            "refresh": {"interval_seconds": 600},
+            "groups": {g.value: {"interval_seconds": 600} for g in GroupName},
+            "database": {"connect_timeout_seconds": 1},
+        }
+    )
+    with local_postgres(free_port()) as pg:
+        migrate(pg.url, settings, create_source_tables=True)
+        before = _refresh_count(pg.url)
+        pg.stop()
+        db = Database(pg.url, settings, max_size=len(GroupName) + 1).open(wait=False)
+        store = Store(tuple(g.value for g in GroupName))
+        scheduler = MetricScheduler(Engine(db, settings), db, store, settings)
+        try:
+            scheduler.start()
+            eventually(lambda: store.current.refresh.failures >= 1, 20, "a failed refresh")
+            pg.start()
+            eventually(lambda: store.current.refresh.last_success is not None, 40, "a refresh")
+        finally:
+            scheduler.stop()
+            db.close()
+        after = _refresh_count(pg.url)
+    assert after - before == 1  # one refresh: retried, never doubled
+    assert store.current.refresh.failures >= 1
+
+
+def _refresh_count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT coalesce(sum(refreshes), 0) FROM execmetrics.refresh_lease")
+        return int(row.fetchone()[0])  # type: ignore[index]
