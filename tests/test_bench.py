@@ -1,0 +1,106 @@
+"""The side-by-side benchmark (bench/run.py) at ``small``, one repetition: it makes its
+database with its own generator, measures every figure RESULTS.md reports and writes
+them. No timing is asserted: performance is the benchmark's output, not a test."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FIGURES = (
+    "collect_process",
+    "process_start",
+    "naive_cycle",
+    "lower_bound",
+    "cycle",
+    "group_revenue",
+    "group_users",
+    "group_viral",
+    "group_engagement",
+    "group_quality",
+    "group_growth",
+    "refresh",
+    "naive_refresh",
+    "serve_commits",
+    "serve_commits_control",
+    "serve_queries_per_scrape",
+    "serve_rps",
+    "serve_p99",
+    "serve_rss",
+    "serve_report_libraries",
+    "qe_commits",
+    "qe_queries_per_scrape",
+    "qe_rps",
+    "qe_p99",
+    "qe_rss",
+)
+CYCLE_FIGURES = ("rss_start", "rss_after_cycles", "cycles_done", "report_libraries")
+
+
+def test_small_run_produces_every_figure(pg_server_url: str, tmp_path: Path) -> None:
+    prefix = f"bench_test_{uuid.uuid4().hex[:8]}_"
+    out, data = tmp_path / "RESULTS.md", tmp_path / "results.json"
+    command = [
+        sys.executable,
+        "-m",
+        "bench.run",
+        "--url",
+        pg_server_url,
+        "--prefix",
+        prefix,
+        "--drop",
+        "--scales",
+        "small",
+        "--reps",
+        "1",
+        "--scrapes",
+        "50",
+        "--stats-wait",
+        "1",
+        "--load-requests",
+        "200",
+        "--rss-cycles",
+        "12",
+        "--out",
+        str(out),
+        "--json",
+        str(data),
+    ]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    results = json.loads(data.read_text())
+    (scale,) = results["scales"]
+    assert scale["scale"] == "small"
+    assert scale["rows"]["user_sessions"] == 150_000
+    figures = scale["figures"]
+    for key in FIGURES:
+        assert key in figures, key
+        assert figures[key]["n"] >= 1 and math.isfinite(figures[key]["median"]), (key, figures[key])
+    for key in CYCLE_FIGURES:
+        assert math.isfinite(results["cycles"][key]["median"]), key
+    assert results["cycles"]["cycles_done"]["median"] >= 12
+    # The harness reads what the servers do: no scrape reaches the database.
+    assert figures["serve_queries_per_scrape"]["median"] == 0, figures["serve_commits"]
+    assert figures["serve_report_libraries"]["median"] == 0, figures["serve_report_libraries"]
+
+    report = out.read_text()
+    for line in ("## small", "requests/s: serve ÷ query-exporter", "load average at start"):
+        assert line in report
+    for key in FIGURES:
+        assert figures[key]["name"] in report, key
+
+    # --drop removed what the run made
+    with psycopg.connect(pg_server_url) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (prefix + "%",)
+        ).fetchone()
+    assert left == (0,)
