@@ -52,10 +52,10 @@ from typing import Any
 import httpx
 import psycopg
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
 from bench.generate import END, SCALES, SEED_SCALES, database_name, prepare, row_counts
+from bench.health import group_successes
 from exporter.config import Config, parse_config
 from exporter.db import Database
 from exporter.engine import Engine
@@ -323,17 +323,8 @@ def _wait(server: Server, ready: Callable[[httpx.Response], bool], timeout: floa
     )
 
 
-def _successes(body: str) -> dict[str, float]:
-    found: dict[str, float] = {}
-    for family in text_string_to_metric_families(body):
-        if family.name == "execmetrics_group_last_success_timestamp_seconds":
-            for s in family.samples:
-                found[s.labels["group"]] = float(s.value)
-    return found
-
-
 def _all_groups_done(response: httpx.Response) -> bool:
-    return response.status_code == 200 and len(_successes(response.text)) == len(GROUPS)
+    return response.status_code == 200 and len(group_successes(response.text)) == len(GROUPS)
 
 
 @contextmanager
@@ -599,7 +590,7 @@ def bench_cycles(url: str, folder: Path, cycles: int) -> ScaleResult:
         deadline = clock + cycles * 2 + 60
         with httpx.Client(timeout=10) as client:
             while runs < cycles and time.monotonic() < deadline:
-                for group, finished in _successes(
+                for group, finished in group_successes(
                     client.get(ours.base_url + "/metrics").text
                 ).items():
                     if last.get(group) not in (None, finished):

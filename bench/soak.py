@@ -32,10 +32,10 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.health import group_successes
 from exporter.config import parse_config
 from exporter.migrate import migrate
 from exporter.vocabulary import GroupName
@@ -83,13 +83,7 @@ def _refreshes(url: str) -> int:
 
 
 def _successes(server: Serve) -> dict[str, float]:
-    body = server.get("/metrics", timeout=5).text
-    found: dict[str, float] = {}
-    for family in text_string_to_metric_families(body):
-        if family.name == "execmetrics_group_last_success_timestamp_seconds":
-            for s in family.samples:
-                found[s.labels["group"]] = float(s.value)
-    return found
+    return group_successes(server.get("/metrics", timeout=5).text)
 
 
 def soak(minutes: float, restart_every: float, scrapers: int, out: Path | None = None) -> Report:
