@@ -12,7 +12,9 @@ measures in the same run, ``--reps`` times each (medians with min–max):
 - the exporter's cycle in process (every group, concurrently) and each group alone
   (``Engine.run_group``);
 - the exporter's refresh (``exporter.refresh.refresh_views``) and REFRESH MATERIALIZED
-  VIEW CONCURRENTLY of a plain ``daily_metrics`` (bench/sql/daily/);
+  VIEW CONCURRENTLY of a plain ``daily_metrics`` (bench/sql/daily/); and, when the
+  checkout has bench/views.py with ``measure(url, reps)`` returning
+  ``{key: (name, seconds samples)}``, those figures too;
 - GET /metrics at ``--connections`` keep-alive connections (a small asyncio client on
   httpx), requests/s and p99 latency, ``execmetrics serve`` against query-exporter
   5.0.2 (its own venv, bench/.venv-qe, made when missing) configured with the naive SQL;
@@ -340,6 +342,7 @@ def serve(
     port = _free_port()
     command = [_execmetrics(), "--config", str(config), "serve", "--listen", f"127.0.0.1:{port}"]
     with _started(f"serve-{group_interval:g}", command, _env(url), folder, port) as server:
+        server.name = "execmetrics serve"
         _wait(server, _all_groups_done, 600)
         yield server
 
@@ -538,6 +541,7 @@ def bench_no_queries(
         time.sleep(args.stats_wait)
         return _commits(url) - before, int(busy_row[0]) if busy_row else -1, elapsed
 
+    time.sleep(args.stats_wait)  # what the server did before (its first cycle) is counted
     scraped, busy, elapsed = window(True)
     args.control_seconds = elapsed
     control, _, _ = window(False)
@@ -547,6 +551,13 @@ def bench_no_queries(
         "transactions",
         [float(scraped)],
         f"idle control of the same {elapsed:.1f} s: {control}; statements by its backends meanwhile: {busy}",
+    )
+    result.add(
+        f"{key}_backend_statements",
+        f"statements run by the database's other sessions during the scrapes ({server.name})",
+        "statements",
+        [float(busy)],
+        "pg_stat_activity: sessions whose state changed since the scrapes began",
     )
     result.add(
         f"{key}_commits_control",
@@ -714,11 +725,11 @@ def _fit(results: list[ScaleResult]) -> list[str]:
         f"| {x:,} | {_fmt(y, 's')} | {_fmt(fit.intercept + fit.slope * x, 's')} |"
         for x, y in points
     ]
-    base = max(xs)
+    base = min(xs)  # the platform today: 10× and 100× of the smallest scale measured
     for factor in (10, 100):
         x = base * factor
         lines.append(
-            f"| {x:,} (projected, {factor}×) | | {_fmt(fit.intercept + fit.slope * x, 's')} |"
+            f"| {x:,} (projected, {factor}× the smallest) | | {_fmt(fit.intercept + fit.slope * x, 's')} |"
         )
     return [*lines, ""]
 
