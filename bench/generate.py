@@ -9,7 +9,7 @@ reference DDL (``execmetrics migrate --create-source-tables``, exporter/contract
 which carries plain indexes on the time columns, then VACUUM ANALYZE.
 
 A database already made by the same generator version at the same scale is reused
-as it is; ``--fresh`` drops and remakes it. ``--use-seed`` loads ``execmetrics seed``
+(migrated to this checkout's exporter schema); ``--fresh`` drops and remakes it. ``--use-seed`` loads ``execmetrics seed``
 instead (database ``bench_seed_<scale>``), for comparison.
 """
 
@@ -121,6 +121,7 @@ def prepare(
     name = database_name(scale, use_seed, prefix)
     url = server_url(admin_url, name)
     if not fresh and _made_by(url) == _marker(use_seed):
+        _execmetrics(url, "migrate")  # this checkout's exporter schema, when it moved on
         return url
     began = time.perf_counter()
     with psycopg.connect(admin_url, autocommit=True) as admin:

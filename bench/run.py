@@ -12,9 +12,8 @@ measures in the same run, ``--reps`` times each (medians with min–max):
 - the exporter's cycle in process (every group, concurrently) and each group alone
   (``Engine.run_group``);
 - the exporter's refresh (``exporter.refresh.refresh_views``) and REFRESH MATERIALIZED
-  VIEW CONCURRENTLY of a plain ``daily_metrics`` (bench/sql/daily/); and, when the
-  checkout has bench/views.py with ``measure(url, reps)`` returning
-  ``{key: (name, seconds samples)}``, those figures too;
+  VIEW CONCURRENTLY of a plain ``daily_metrics`` (bench/sql/daily/; bench/views.py
+  measures the incremental rollups against it in detail);
 - GET /metrics at ``--connections`` keep-alive connections (a small asyncio client on
   httpx), requests/s and p99 latency, ``execmetrics serve`` against query-exporter
   5.0.2 (its own venv, bench/.venv-qe, made when missing) configured with the naive SQL;
@@ -58,6 +57,7 @@ from psycopg import sql
 
 from bench.generate import END, SCALES, SEED_SCALES, database_name, prepare, row_counts
 from bench.health import group_successes
+from bench.timing import group_durations, timed
 from exporter.config import Config, parse_config
 from exporter.db import Database
 from exporter.engine import Engine
@@ -115,15 +115,6 @@ def _read(relative: str) -> str:
     return (HERE / relative).read_text(encoding="utf-8")
 
 
-def _timed(fn: Callable[[], object], reps: int) -> list[float]:
-    samples = []
-    for _ in range(reps):
-        clock = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - clock)
-    return samples
-
-
 def _execmetrics() -> str:
     return str(Path(sys.prefix) / "bin" / "execmetrics")
 
@@ -172,9 +163,9 @@ def bench_processes(result: ScaleResult, url: str, reps: int) -> None:
 
     collect()  # warm-up: page cache, plans
     result.add(
-        "collect_process", "execmetrics collect --at T (whole process)", "s", _timed(collect, reps)
+        "collect_process", "execmetrics collect --at T (whole process)", "s", timed(collect, reps)
     )
-    result.add("process_start", "execmetrics --version (process start)", "s", _timed(version, reps))
+    result.add("process_start", "execmetrics --version (process start)", "s", timed(version, reps))
 
 
 def bench_sql(result: ScaleResult, url: str, reps: int) -> None:
@@ -196,13 +187,13 @@ def bench_sql(result: ScaleResult, url: str, reps: int) -> None:
             "naive_cycle",
             "naive SQL of the core definitions, one cycle",
             "s",
-            _timed(naive_cycle, reps),
+            timed(naive_cycle, reps),
         )
         result.add(
             "lower_bound",
             "one pass over the rows the definitions need",
             "s",
-            _timed(lower_bound, reps),
+            timed(lower_bound, reps),
         )
 
 
@@ -225,15 +216,10 @@ def bench_engine(result: ScaleResult, url: str, reps: int) -> None:
             "cycle",
             "exporter cycle in process (every group, concurrently)",
             "s",
-            _timed(cycle, reps),
+            timed(cycle, reps),
         )
         for group in GROUPS:
-            samples = []
-            for _ in range(reps):
-                snap = engine.run_group(group, END)
-                if snap.error:
-                    raise SystemExit(f"bench: group {group.name} failed: {snap.error}")
-                samples.append(snap.duration_seconds)
+            samples = group_durations(engine, group, END, reps)
             result.add(
                 f"group_{group.name}", f"group {group.name} alone (Engine.run_group)", "s", samples
             )
@@ -260,16 +246,8 @@ def bench_refresh(result: ScaleResult, url: str, reps: int) -> None:
             "naive_refresh",
             "REFRESH MATERIALIZED VIEW CONCURRENTLY of the plain daily_metrics",
             "s",
-            _timed(lambda: conn.execute(refresh), reps),
+            timed(lambda: conn.execute(refresh), reps),
         )
-    try:  # the view layer's own benchmark, when the checkout has one
-        from bench import views  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    measure = getattr(views, "measure", None)
-    if callable(measure):
-        for key, (name, samples) in measure(url, reps).items():
-            result.add(f"views_{key}", name, "s", list(samples))
 
 
 # --- the servers ----------------------------------------------------------------------

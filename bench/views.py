@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
 
+from bench.timing import group_durations, timed
 from exporter.config import Config, load_config
 from exporter.db import Database, search_path
 from exporter.engine import Engine, group_settings
@@ -62,15 +61,6 @@ def _spread(values: list[float]) -> str:
     )
 
 
-def _timed(conn: psycopg.Connection, repeat: int, run: Callable[[], object]) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        clock = time.perf_counter()
-        run()
-        out.append(time.perf_counter() - clock)
-    return out
-
-
 def bench_refresh(url: str, config: Config, repeat: int, new_rows: int) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"SET search_path = {search_path(config)}")
@@ -82,22 +72,21 @@ def bench_refresh(url: str, config: Config, repeat: int, new_rows: int) -> None:
                 "SELECT * FROM daily_metrics_plain"
             )
             conn.execute(f"CREATE UNIQUE INDEX ON {SCRATCH}.daily_metrics_naive (day)")
-            naive = _timed(
-                conn,
-                repeat,
+            naive = timed(
                 lambda: conn.execute(
                     f"REFRESH MATERIALIZED VIEW CONCURRENTLY {SCRATCH}.daily_metrics_naive"
                 ),
+                repeat,
             )
         finally:
             conn.execute(f"DROP SCHEMA {SCRATCH} CASCADE")
-        full = _timed(conn, repeat, lambda: conn.execute("SELECT refresh_session_rollups(true)"))
-        steady = _timed(conn, repeat, lambda: conn.execute("SELECT refresh_session_rollups()"))
+        full = timed(lambda: conn.execute("SELECT refresh_session_rollups(true)"), repeat)
+        steady = timed(lambda: conn.execute("SELECT refresh_session_rollups()"), repeat)
         after: list[float] = []
         for _ in range(repeat):
             with conn.transaction(force_rollback=True):
                 conn.execute(NEW_SESSIONS, {"rows": new_rows})
-                after += _timed(conn, 1, lambda: conn.execute("SELECT refresh_session_rollups()"))
+                after += timed(lambda: conn.execute("SELECT refresh_session_rollups()"), 1)
         conn.execute("SELECT refresh_session_rollups(true)")
     sessions_median = statistics.median(after)
     print(f"daily_metrics refresh, {repeat} runs each:")
@@ -115,12 +104,7 @@ def bench_groups(url: str, config: Config, at: datetime, repeat: int, only: list
         print(f"groups at {at.isoformat()}, each alone, {repeat} runs after a warm-up:")
         for group in groups:
             engine.run_group(group, at)
-            values = []
-            for _ in range(repeat):
-                snap = engine.run_group(group, at)
-                if snap.error:
-                    raise SystemExit(f"group {group.name} failed: {snap.error}")
-                values.append(snap.duration_seconds)
+            values = group_durations(engine, group, at, repeat)
             print(f"  {group.name:<11} {_spread(values)}")
 
 
