@@ -650,7 +650,7 @@ def _ratio(result: ScaleResult, a: str, b: str) -> str:
     fa, fb = result.figures.get(a), result.figures.get(b)
     if not fa or not fb or not fb.median:
         return "n/a"
-    return f"{fa.median / fb.median:.2f}×"
+    return f"{fa.median / fb.median:.3g}×"
 
 
 RATIOS = (
