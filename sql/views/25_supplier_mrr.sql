@@ -87,9 +87,11 @@ FROM moves
 $$;
 
 -- MRR at risk (SPEC §6): Σ m_x(t) over the suppliers paying at t with no valid session
--- and no invitation sent in (quiet_since, t].
+-- and no invitation sent in (quiet_since, t]. One row, read in FROM: a set-returning
+-- SQL function is inlined and planned with the caller's t; a scalar one would be planned
+-- once with t unknown (a nested-loop anti join over every pair, 1 s at medium).
 CREATE FUNCTION mrr_at_risk(t timestamptz, quiet_since timestamptz)
-RETURNS numeric
+RETURNS TABLE (mrr numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 SELECT coalesce(sum(p.mrr), 0)

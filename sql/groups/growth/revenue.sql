@@ -31,9 +31,10 @@ SELECT (
        )::double precision AS ltv,
        (trials.converted::numeric / nullif(trials.ended, 0))::double precision
            AS trial_conversion,
-       mrr_at_risk(%(t)s, %(at_risk_start)s)::double precision AS mrr_at_risk,
+       risk.mrr::double precision AS mrr_at_risk,
        (totals.mrr_m1 + totals.new + totals.reactivation + totals.expansion
            - totals.contraction - totals.churn - totals.mrr)::double precision
            AS residual_movements,
        (by_plan.mrr - totals.mrr)::double precision AS residual_by_plan
-FROM totals CROSS JOIN by_plan CROSS JOIN trials;
+FROM totals CROSS JOIN by_plan CROSS JOIN trials
+CROSS JOIN mrr_at_risk(%(t)s, %(at_risk_start)s) AS risk;
