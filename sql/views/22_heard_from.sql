@@ -4,9 +4,9 @@ CREATE FUNCTION suppliers_heard_from(since timestamptz, t timestamptz)
 RETURNS TABLE (supplier_id bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-SELECT s.user_id
+SELECT s.supplier_id
 FROM valid_sessions AS s
-WHERE s.user_type = 'supplier' AND s.created_at > since AND s.created_at <= t
+WHERE s.supplier_id IS NOT NULL AND s.created_at > since AND s.created_at <= t
 UNION
 SELECT i.supplier_id
 FROM invitations AS i

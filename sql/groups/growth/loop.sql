@@ -16,18 +16,10 @@ accepted_in_k AS (
       AND accepted_by(i.sent_at, i.accepted_at, %(t)s)
 ),
 active AS (
-    SELECT s.user_type, s.user_id
+    SELECT s.supplier_id, s.couple_id
     FROM valid_sessions AS s
     WHERE s.created_at > %(viral_start)s AND s.created_at <= %(t)s
-    GROUP BY s.user_type, s.user_id
-),
--- Couples with an invitation accepted by T from a supplier paying at T.
-linked_couples AS (
-    SELECT DISTINCT i.couple_id
-    FROM invitations AS i
-    JOIN paying AS p ON p.supplier_id = i.supplier_id
-    WHERE i.couple_id IS NOT NULL
-      AND accepted_by(i.sent_at, i.accepted_at, %(t)s)
+    GROUP BY s.supplier_id, s.couple_id
 ),
 -- Suppliers with an invitation accepted in W.
 linked_suppliers AS (
@@ -35,14 +27,22 @@ linked_suppliers AS (
     FROM invitations AS i
     WHERE i.accepted_at > %(viral_start)s AND accepted_by(i.sent_at, i.accepted_at, %(t)s)
 ),
+active_couples AS (
+    SELECT a.couple_id FROM active AS a WHERE a.couple_id IS NOT NULL
+),
+-- The active couples with an invitation accepted by T from a supplier paying at T: the
+-- invitations are matched to the paying suppliers and the active couples (two hashed
+-- sets), and only the matches are made distinct.
 couples AS (
-    SELECT count(*) AS active, count(l.couple_id) AS matched
-    FROM active AS a
-    LEFT JOIN linked_couples AS l ON l.couple_id = a.user_id
-    WHERE a.user_type = 'couple'
+    SELECT (SELECT count(*) FROM active_couples) AS active,
+           (SELECT count(DISTINCT i.couple_id)
+            FROM invitations AS i
+            WHERE i.supplier_id IN (SELECT p.supplier_id FROM paying AS p)
+              AND i.couple_id IN (SELECT a.couple_id FROM active_couples AS a)
+              AND accepted_by(i.sent_at, i.accepted_at, %(t)s)) AS matched
 ),
 suppliers AS (
-    SELECT (SELECT count(*) FROM active AS a WHERE a.user_type = 'supplier') AS active,
+    SELECT (SELECT count(*) FROM active AS a WHERE a.supplier_id IS NOT NULL) AS active,
            count(*) AS paying,
            count(l.supplier_id) AS matched
     FROM paying AS p

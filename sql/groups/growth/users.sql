@@ -14,29 +14,36 @@
 --
 -- Rows of the two kinds share the result: a lifecycle row has `users` and no
 -- `active_ratio`, a cohort row the other way round (a NULL value is no sample).
+--
+-- Each user active in (T - 60 days, T], keyed by (supplier_id, couple_id) (exactly one is
+-- set), with its first and last session there: active in C when last_seen is in C,
+-- active in P when first_seen is in P.
 WITH seen AS (
-    SELECT s.user_type,
-           s.user_id,
-           bool_or(s.created_at > %(lifecycle_c_start)s) AS in_c,
-           bool_or(s.created_at <= %(lifecycle_c_start)s) AS in_p
+    SELECT s.supplier_id,
+           s.couple_id,
+           min(s.created_at) AS first_seen,
+           max(s.created_at) AS last_seen
     FROM valid_sessions AS s
     WHERE s.created_at > %(lifecycle_p_start)s AND s.created_at <= %(t)s
-    GROUP BY s.user_type, s.user_id
+    GROUP BY s.supplier_id, s.couple_id
 ),
--- A user row is found by its key (suppliers and couples separately), never by a scan
--- of both tables joined to the 60-day activity.
+-- Only a user created after T - 30 days can be new: the user rows are read by the
+-- created_at index from there, never all of them.
 classified AS (
-    SELECT seen.user_type,
+    SELECT CASE WHEN seen.supplier_id IS NOT NULL THEN 'supplier' ELSE 'couple' END AS user_type,
            CASE
-               WHEN seen.in_c AND seen.in_p THEN 'returning'
-               WHEN seen.in_c AND coalesce(su.created_at, co.created_at) > %(lifecycle_c_start)s
-                   THEN 'new'
-               WHEN seen.in_c THEN 'resurrected'
+               WHEN seen.last_seen > %(lifecycle_c_start)s
+                   AND seen.first_seen <= %(lifecycle_c_start)s THEN 'returning'
+               WHEN seen.last_seen > %(lifecycle_c_start)s
+                   AND (su.id IS NOT NULL OR co.id IS NOT NULL) THEN 'new'
+               WHEN seen.last_seen > %(lifecycle_c_start)s THEN 'resurrected'
                ELSE 'dormant'
            END AS state
     FROM seen
-    LEFT JOIN suppliers AS su ON seen.user_type = 'supplier' AND su.id = seen.user_id
-    LEFT JOIN couples AS co ON seen.user_type = 'couple' AND co.id = seen.user_id
+    LEFT JOIN suppliers AS su
+        ON su.id = seen.supplier_id AND su.created_at > %(lifecycle_c_start)s
+    LEFT JOIN couples AS co
+        ON co.id = seen.couple_id AND co.created_at > %(lifecycle_c_start)s
 ),
 counted AS (
     SELECT cl.user_type, cl.state, count(*) AS users
@@ -60,32 +67,46 @@ bounds AS (
     SELECT c.labels, c.starts, c.ends, c.starts || c.ends[cardinality(c.ends)] AS bounds
     FROM cohorts AS c
 ),
--- Users registered at T and created within the cohort months, each with the index of its
--- month (width_bucket: the i with bounds[i] <= created_at < bounds[i + 1]).
+-- Users registered at T and created within the cohort months (read by the created_at
+-- indexes), each with the index of its month (width_bucket: the i with bounds[i] <=
+-- created_at < bounds[i + 1]) and its last session in the 60 days.
 members AS (
-    SELECT u.user_type, u.id, width_bucket(u.created_at, b.bounds) AS i, u.created_at
+    SELECT 'supplier'::text AS user_type,
+           width_bucket(su.created_at, b.bounds) AS i,
+           su.created_at,
+           seen.last_seen
     FROM bounds AS b
-    CROSS JOIN LATERAL (
-        SELECT 'supplier'::text AS user_type, su.id, su.created_at, su.deleted_at
-        FROM suppliers AS su
-        WHERE su.created_at >= b.bounds[1] AND su.created_at < b.bounds[cardinality(b.bounds)]
-        UNION ALL
-        SELECT 'couple'::text, co.id, co.created_at, co.deleted_at
-        FROM couples AS co
-        WHERE co.created_at >= b.bounds[1] AND co.created_at < b.bounds[cardinality(b.bounds)]
-    ) AS u
-    WHERE exists_at(u.created_at, u.deleted_at, %(t)s)
+    JOIN suppliers AS su
+        ON su.created_at >= b.bounds[1] AND su.created_at < b.bounds[cardinality(b.bounds)]
+    LEFT JOIN seen ON seen.supplier_id = su.id
+    WHERE exists_at(su.created_at, su.deleted_at, %(t)s)
+    UNION ALL
+    SELECT 'couple'::text,
+           width_bucket(co.created_at, b.bounds),
+           co.created_at,
+           seen.last_seen
+    FROM bounds AS b
+    JOIN couples AS co
+        ON co.created_at >= b.bounds[1] AND co.created_at < b.bounds[cardinality(b.bounds)]
+    LEFT JOIN seen ON seen.couple_id = co.id
+    WHERE exists_at(co.created_at, co.deleted_at, %(t)s)
 ),
-cohort_ratios AS (
+per_month AS (
     SELECT m.user_type,
-           b.labels[m.i] AS cohort,
-           (count(*) FILTER (WHERE seen.in_c)::numeric / count(*))::double precision
-               AS active_ratio
+           m.i,
+           count(*) FILTER (WHERE m.last_seen > %(lifecycle_c_start)s) AS active,
+           count(*) AS members
     FROM members AS m
     CROSS JOIN bounds AS b
-    LEFT JOIN seen ON seen.user_type = m.user_type AND seen.user_id = m.id
     WHERE m.created_at >= b.starts[m.i] AND m.created_at < b.ends[m.i]
-    GROUP BY m.user_type, b.labels[m.i]
+    GROUP BY m.user_type, m.i
+),
+cohort_ratios AS (
+    SELECT p.user_type,
+           b.labels[p.i] AS cohort,
+           (p.active::numeric / p.members)::double precision AS active_ratio
+    FROM per_month AS p
+    CROSS JOIN bounds AS b
 )
 SELECT l.user_type, l.state, l.users, NULL::text AS cohort, NULL::double precision AS active_ratio
 FROM lifecycle AS l

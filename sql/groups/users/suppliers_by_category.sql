@@ -22,11 +22,11 @@ supplier_category AS (
     LEFT JOIN buckets AS b ON b.label = label_value(su.category)
 ),
 last_seen AS (
-    SELECT s.user_id, max(s.created_at) AS last_seen
+    SELECT s.supplier_id AS user_id, max(s.created_at) AS last_seen
     FROM valid_sessions AS s
-    WHERE s.user_type = 'supplier'
+    WHERE s.supplier_id IS NOT NULL
       AND s.created_at > %(start_30d)s AND s.created_at <= %(t)s
-    GROUP BY s.user_id
+    GROUP BY s.supplier_id
 ),
 active AS (
     SELECT coalesce(sc.category, 'unknown') AS category,
