@@ -112,7 +112,26 @@ class Debouncer:
             self._thread.join(timeout=10)
 
 
-class Listener:
+class _Worker:
+    """A daemon thread running ``_run`` until ``stop``."""
+
+    def __init__(self, name: str) -> None:
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+
+class Listener(_Worker):
     """LISTEN on the change channel from a connection of its own, in its own thread."""
 
     def __init__(
@@ -126,12 +145,8 @@ class Listener:
         self._config = config
         self._changed = changed
         self._missed = missed  # the connection was lost: changes may have gone unheard
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="execmetrics-listen", daemon=True)
         self.connected = threading.Event()
-
-    def start(self) -> None:
-        self._thread.start()
+        super().__init__("execmetrics-listen")
 
     def _connect(self) -> psycopg.Connection:
         conn = psycopg.connect(
@@ -180,25 +195,16 @@ class Listener:
             finally:
                 self.connected.clear()
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
 
-
-class HighWaterPoll:
+class HighWaterPoll(_Worker):
     """Every ``interval`` seconds, each source table's largest key; a larger one is a change."""
 
     def __init__(self, db: Database, interval: float, changed: Callable[[set[str]], None]) -> None:
         self._db = db
         self._interval = interval
         self._changed = changed
-        self._stopping = threading.Event()
         self._seen: dict[str, object] | None = None
-        self._thread = threading.Thread(target=self._run, name="execmetrics-poll", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
+        super().__init__("execmetrics-poll")
 
     def poll(self) -> set[str]:
         """One poll: the tables whose high-water mark moved since the previous poll."""
@@ -221,11 +227,6 @@ class HighWaterPoll:
                 continue
             if tables:
                 self._changed(tables)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
 
 
 class ChangeFeed:
