@@ -27,11 +27,11 @@ import uvicorn
 from exporter.config import Config, load_config
 from exporter.db import Database
 from exporter.engine import Engine
-from exporter.exposition import render
 from exporter.groups import GROUPS
-from exporter.http import create_app, listen_socket
 from exporter.instant import parse_instant
-from exporter.service import ensure_schema
+from exporter.migrate import ensure_schema
+from exporter.serve.exposition import render
+from exporter.serve.http import create_app, listen_socket
 from exporter.store import Store
 
 

@@ -17,13 +17,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from exporter.backfill import evaluate_many, instants, parse_step
 from exporter.config import load_config
+from exporter.history.backfill import evaluate_many, instants, parse_step
+from exporter.history.report.build import render
+from exporter.history.report.data import gather
+from exporter.history.report.month import Month
 from exporter.instant import parse_date
-from exporter.report.build import render
-from exporter.report.data import gather
-from exporter.report.month import Month
-from exporter.service import ensure_schema
+from exporter.migrate import ensure_schema
 
 
 def main() -> None:

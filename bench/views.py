@@ -36,7 +36,7 @@ from exporter.engine import Engine, group_settings
 from exporter.groups import GROUPS
 from exporter.groups.base import parameters
 from exporter.instant import Instant, parse_instant
-from exporter.service import ensure_schema
+from exporter.migrate import ensure_schema
 from exporter.sqlfiles import read_sql
 
 SCRATCH = "bench_views"

@@ -1,4 +1,4 @@
-"""The ``execmetrics`` command: thin wrappers over exporter.service and friends.
+"""The ``execmetrics`` command: thin wrappers over exporter.serve.service and friends.
 
 Every failure a user can cause (config, argument, database) ends as one line on
 stderr and a non-zero exit code, never a traceback.
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from exporter.config import Config, load_config
-from exporter.errors import ConfigError, ExecMetricsError
+from exporter.errors import ConfigError, ExecMetricsError, ServiceError
 from exporter.instant import parse_instant
 from exporter.redaction import redact
 
@@ -168,7 +168,7 @@ def seed(obj: Context, scale: str, end_text: str | None, replace: bool, no_progr
 @click.pass_obj
 def collect(obj: Context, at_text: str | None) -> None:
     """Compute every metric once at T and print the Prometheus exposition."""
-    from exporter.service import collect as run
+    from exporter.serve.service import collect as run
 
     at: datetime | None = parse_instant(at_text) if at_text is not None else None
     result = run(obj.url, obj.config, at)
@@ -188,8 +188,8 @@ def collect(obj: Context, at_text: str | None) -> None:
 @click.pass_obj
 def serve(obj: Context, listen: str | None, web_config: Path | None) -> None:
     """Run the scheduler and the HTTP server (/metrics, /, /-/healthy, /-/ready)."""
-    from exporter.http import parse_listen
-    from exporter.service import serve as run
+    from exporter.serve.http import parse_listen
+    from exporter.serve.service import serve as run
 
     address = parse_listen(listen) if listen is not None else None
     run(obj.url, obj.config, address, web_config)
@@ -203,11 +203,11 @@ def serve(obj: Context, listen: str | None, web_config: Path | None) -> None:
 @click.pass_obj
 def report(obj: Context, month_text: str, fmt: str | None, out: Path, deliver: bool) -> None:
     """Write the board report of a calendar month (PDF, or CSV by --format or .csv)."""
-    from exporter.report.build import report as run
-    from exporter.report.month import Month
+    from exporter.history.report.build import report as run
+    from exporter.history.report.month import Month
 
     month = Month.parse(month_text)
-    fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "pdf")
+    fmt = report_format(fmt, out)
     if deliver and obj.config.reports.smtp is None and obj.config.reports.webhook is None:
         raise ConfigError("--deliver: neither reports.smtp nor reports.webhook is configured")
     built = run(obj.url, obj.config, month, fmt, out)
@@ -216,10 +216,23 @@ def report(obj: Context, month_text: str, fmt: str | None, out: Path, deliver: b
         f"in {built.seconds:.1f}s"
     )
     if deliver:
-        from exporter.report.jobs import deliver_now
+        from exporter.history.report.jobs import deliver_now
 
-        for line in deliver_now(obj.config, built.data, out):
+        delivered = deliver_now(obj.config, built.data, out)
+        for line in delivered.done:
             click.echo(line)
+        if delivered.failures:
+            raise ServiceError("; ".join(delivered.failures))
+
+
+def report_format(fmt: str | None, out: Path) -> str:
+    """The format of ``--out``: its extension, which ``--format`` (when given) must match."""
+    suffix = out.suffix.lower().removeprefix(".")
+    if suffix not in ("pdf", "csv"):
+        raise ConfigError(f"--out {out}: name a .pdf or a .csv file")
+    if fmt is not None and fmt != suffix:
+        raise ConfigError(f"--out {out}: a .{suffix} file for --format {fmt}; name a .{fmt} file")
+    return suffix
 
 
 @cli.command()
@@ -232,8 +245,8 @@ def snapshot(
     obj: Context, uid: str, from_text: str | None, to_text: str | None, name: str | None
 ) -> None:
     """Post a Grafana snapshot of a board with its variables resolved; print its URL."""
-    from exporter.grafana_snapshot import parse_range
-    from exporter.grafana_snapshot import snapshot as run
+    from exporter.grafana.snapshot import parse_range
+    from exporter.grafana.snapshot import snapshot as run
 
     r = parse_range(
         parse_instant(from_text) if from_text else None,
@@ -254,14 +267,16 @@ def grafana() -> None:
     "--boards",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Folder of board JSON files (default: the repository's dashboards/).",
+    help="Folder of board JSON files (default: the boards this package ships, built from dashboards/).",
 )
 @click.pass_obj
 def push(obj: Context, dry_run: bool, boards: Path | None) -> None:
     """Upload the boards into a folder, the Prometheus datasource and an annotation."""
-    from exporter.grafana_api import push as run
+    from exporter.grafana.api import push as run
 
     plan = run(obj.config, boards, dry_run=dry_run)
+    if plan.offline is not None:
+        click.echo(f"grafana push: Grafana not read ({plan.offline}); as into an empty Grafana:")
     prefix = "would " if dry_run else ""
     for action in plan.actions:
         click.echo(f"grafana push: {prefix}{action}")
@@ -285,8 +300,8 @@ def backfill(
     no_progress: bool,
 ) -> None:
     """Write metric history as OpenMetrics for promtool tsdb create-blocks-from openmetrics."""
-    from exporter.backfill import backfill as run
-    from exporter.backfill import parse_step
+    from exporter.history.backfill import backfill as run
+    from exporter.history.backfill import parse_step
     from exporter.instant import parse_date
 
     result = run(

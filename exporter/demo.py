@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import shlex
 
 import click
 
-from exporter.config import Config
+from exporter.config import DATABASE_URL_ENV, Config
 from exporter.devdb import throwaway_postgres
-from exporter.http import parse_listen
 from exporter.migrate import migrate
-from exporter.service import serve
+from exporter.serve.http import parse_listen
+from exporter.serve.service import serve
 
 log = logging.getLogger("execmetrics")
 
@@ -21,6 +22,11 @@ def run_demo(config: Config, scale: str, listen: str) -> None:
     host, port = parse_listen(listen)
     with throwaway_postgres() as url:
         click.echo(f"demo: PostgreSQL started ({url})", err=True)
+        click.echo(
+            "demo: for other commands in another shell (collect, report, backfill …):\n"
+            f"  export {DATABASE_URL_ENV}={shlex.quote(url)}",
+            err=True,
+        )
         migrate(url, config, create_source_tables=True)
         result = seed(url, config.source_schema, scale, config=config)
         click.echo(
@@ -34,4 +40,8 @@ def run_demo(config: Config, scale: str, listen: str) -> None:
             " - Ctrl-C stops the exporter and deletes the demo database",
             err=True,
         )
-        serve(url, config, (host, port))
+        try:
+            serve(url, config, (host, port))
+        finally:
+            click.echo("demo: stopped; deleting the demo database", err=True)
+    click.echo("demo: deleted the demo database and its server's files", err=True)

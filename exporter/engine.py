@@ -1,4 +1,4 @@
-"""Evaluate metric groups at an instant T, each on its own pooled connection.
+"""Evaluate metric groups at an instant T, or at many, each on its own pooled connection.
 
 ``run_group`` never raises: a failure becomes a Snapshot carrying the error, so the
 scheduler can keep the previous values and count the failure.
@@ -7,14 +7,16 @@ scheduler can keep the previous values and count the failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
 
 from exporter.config import Config
 from exporter.db import Database, describe, timeout_ms
+from exporter.errors import DatabaseError
 from exporter.groups import GROUPS, Group
 from exporter.groups.base import context, parameters, to_samples
 from exporter.instant import Instant
@@ -29,6 +31,9 @@ from exporter.vocabulary import GroupName
 # 0.98 s and most of the revenue queries' time; docs/performance.md). work_mem: the
 # 60-day activity aggregate and its joins spill to disk at the server default of 4MB.
 GROUP_SETTINGS = (("jit", "off"), ("work_mem", "32MB"))
+
+# (instant, group) tasks evaluated at once by evaluate_many.
+DEFAULT_JOBS = 4
 
 
 def group_settings(config: Config, group: GroupName) -> list[tuple[str, str]]:
@@ -102,3 +107,56 @@ def evaluate(url: str, config: Config, at: datetime | None) -> Evaluation:
     """Open a pool, compute every group once at ``at`` (default: now), close the pool."""
     with Database(url, config, max_size=len(GROUPS)) as db:
         return merge(Engine(db, config).run_all(at).values())
+
+
+@dataclass(frozen=True)
+class History:
+    """The evaluations of a backfill, one per instant, in time order."""
+
+    evaluations: tuple[tuple[datetime, Evaluation], ...]
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.evaluations) / self.seconds if self.seconds > 0 else float("inf")
+
+
+def evaluate_many(
+    url: str,
+    config: Config,
+    at: list[datetime],
+    *,
+    jobs: int = DEFAULT_JOBS,
+    progress: Callable[[int], object] | None = None,
+) -> History:
+    """Every group at every instant, ``jobs`` (instant, group) tasks at a time."""
+    clock = time.perf_counter()
+    jobs = max(1, jobs)
+    with (
+        Database(url, config, max_size=max(2, jobs)) as db,
+        ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="backfill") as pool,
+    ):
+        engine = Engine(db, config)
+        tasks: dict[Future[Snapshot], datetime] = {}
+        for t in at:
+            for group in engine.groups:
+                tasks[pool.submit(engine.run_group, group, t)] = t
+        done_per_instant: dict[datetime, list[Snapshot]] = {t: [] for t in at}
+        pending = set(tasks)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION, timeout=1.0)
+            for future in finished:
+                snapshot = future.result()
+                if snapshot.error is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise DatabaseError(
+                        f"backfill: group {snapshot.group} at {snapshot.at.isoformat()}: "
+                        f"{snapshot.error}"
+                    )
+                t = tasks[future]
+                done_per_instant[t].append(snapshot)
+                if len(done_per_instant[t]) == len(engine.groups) and progress is not None:
+                    progress(1)
+    evaluations = tuple((t, merge(done_per_instant[t])) for t in at)
+    return History(evaluations, time.perf_counter() - clock)

@@ -527,8 +527,10 @@ def schema_status(conn: psycopg.Connection, config: Config) -> str | None:
     return None
 
 
-def require_current(url: str, config: Config) -> None:
-    """Stop (SchemaError, exit 4) unless the schema is ready for this config. Reads only."""
+def ensure_schema(url: str, config: Config) -> None:
+    """The check before every read: stop (SchemaError, exit 4, saying to run migrate)
+    unless the exporter's schema is migrated, current and built for this config.
+    Reads only: never changes the schema (SPEC §5)."""
     with connect(url, config) as conn:
         try:
             status = schema_status(conn, config)

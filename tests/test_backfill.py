@@ -15,9 +15,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter import catalog
-from exporter.backfill import backfill, instants, openmetrics, parse_step
 from exporter.errors import ConfigError
-from exporter.service import collect
+from exporter.history.backfill import backfill, instants, openmetrics, parse_step
+from exporter.serve.service import collect
 from tests import support as S
 from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.conftest import require_tool
@@ -122,7 +122,7 @@ def test_prometheus_answers_with_the_values_of_collect_at(db_url: str, tmp_path:
 
 def test_openmetrics_groups_each_family_once(db_url: str, tmp_path: Path) -> None:
     cfg = clock_change_week(db_url)
-    from exporter.backfill import evaluate_many
+    from exporter.history.backfill import evaluate_many
 
     stamps = instants(FIRST, LAST, parse_step("1d"), cfg.reporting.zone, NOW)
     text = openmetrics(evaluate_many(db_url, cfg, stamps, jobs=3), cfg).decode()

@@ -24,14 +24,14 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from exporter.changes import ChangeFeed, HighWaterPoll, groups_reading
 from exporter.config import GROUP_NAMES, Config, parse_config
 from exporter.contract import SourceTable
 from exporter.db import Database
 from exporter.engine import Engine
 from exporter.groups import GROUPS, Group
-from exporter.migrate import migrate, notifying_tables, require_current
-from exporter.scheduler import MetricScheduler
+from exporter.migrate import ensure_schema, migrate, notifying_tables
+from exporter.serve.changes import ChangeFeed, HighWaterPoll, groups_reading
+from exporter.serve.scheduler import MetricScheduler
 from exporter.snapshot import Snapshot
 from exporter.sqlfiles import read_sql, sql_files
 from exporter.store import Store
@@ -124,7 +124,7 @@ def test_migrate_notify_installs_and_removes_the_triggers(db_url: str) -> None:
     assert _triggers(db_url) == ALL_SIX
     migrate(db_url, cfg, notify=True)  # again: still one trigger per table
     assert _triggers(db_url) == ALL_SIX
-    require_current(db_url, cfg)
+    ensure_schema(db_url, cfg)
 
     with psycopg.connect(db_url) as conn:
         assert notifying_tables(conn, cfg) == sorted(t.value for t in SourceTable)

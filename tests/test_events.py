@@ -20,8 +20,8 @@ import psycopg
 from starlette.testclient import TestClient
 
 from exporter.config import Config
-from exporter.http import create_app
 from exporter.migrate import migrate
+from exporter.serve.http import create_app
 from exporter.store import Store
 from tests.cli_support import load_small_dataset, serving
 

@@ -19,7 +19,7 @@ from exporter.config import Config, parse_config
 from exporter.db import MAX_DELAY_SECONDS, Database, backoff
 from exporter.engine import Engine
 from exporter.migrate import migrate
-from exporter.scheduler import MetricScheduler
+from exporter.serve.scheduler import MetricScheduler
 from exporter.store import Store
 from exporter.vocabulary import GroupName
 from tests.cli_support import free_port, load_small_dataset

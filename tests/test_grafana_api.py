@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from exporter.backfill import backfill, instants, parse_step
 from exporter.config import parse_config
-from exporter.grafana_api import push
-from exporter.grafana_snapshot import Range, snapshot
+from exporter.grafana.api import push
+from exporter.grafana.snapshot import Range, snapshot
+from exporter.history.backfill import backfill, instants, parse_step
 from tests.cli_support import assert_one_line_error, run_cli
 from tests.conftest import require_tool
 from tests.datasets import FIRST, NOW, clock_change_week
@@ -78,6 +78,35 @@ def test_cli_push_refused_token_and_unreachable(tmp_path: Path) -> None:
     assert "unreachable" in assert_one_line_error(proc, 5)
     proc = run_cli("--config", str(cfg), "grafana", "push", env=_env())
     assert "no Grafana token" in assert_one_line_error(proc, 2)
+
+
+def test_dry_run_needs_nothing_outside(tmp_path: Path) -> None:
+    """No Grafana reachable, or none configured, or no token: a dry run still shows the
+    push (as into an empty Grafana), says why it could not read, and exits 0."""
+    cfg = tmp_path / "c.yml"
+    uids = sorted(
+        json.loads((ROOT / "dashboards" / f"{b}.json").read_text())["uid"] for b in BOARDS
+    )
+    for text, env, why in (
+        (
+            f"grafana:\n  url: http://127.0.0.1:{free_port()}\n",
+            {"EXECMETRICS_GRAFANA_TOKEN": TOKEN},
+            "unreachable",
+        ),
+        ("grafana: {}\n", {}, "grafana.url is not set"),
+        (f"grafana:\n  url: http://127.0.0.1:{free_port()}\n", {}, "no Grafana token"),
+    ):
+        cfg.write_text(text)
+        proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env={**_env(), **env})
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        assert why in lines[0] and "empty Grafana" in lines[0], lines[0]
+        assert "grafana push: would create folder execmetrics" in lines
+        assert "grafana push: would create datasource execmetrics-prometheus" in lines
+        assert [x.rsplit(" ", 1)[1] for x in lines if " dashboard " in x] == [
+            json.loads((ROOT / "dashboards" / f"{b}.json").read_text())["uid"] for b in BOARDS
+        ]
+        assert sorted(x.rsplit(" ", 1)[1] for x in lines if " dashboard " in x) == uids
 
 
 def _env() -> dict[str, str]:

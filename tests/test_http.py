@@ -16,9 +16,9 @@ with warnings.catch_warnings():  # starlette 1.x prefers httpx2 but still suppor
     warnings.filterwarnings("ignore", message=r".*httpx2")
     from starlette.testclient import TestClient
 
-import exporter.exposition
+import exporter.serve.exposition
 from exporter.config import GROUP_NAMES, Config
-from exporter.http import create_app
+from exporter.serve.http import create_app
 from exporter.snapshot import Sample, Snapshot, labels_of
 from exporter.store import Store
 from tests.cli_support import load_small_dataset, serving
@@ -71,15 +71,15 @@ def client(store: Store) -> Iterator[TestClient]:
 
 @pytest.fixture
 def render_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the calls of our rendering function (exporter.exposition.render)."""
+    """Count the calls of our rendering function (exporter.serve.exposition.render)."""
     calls: list[int] = []
-    real = exporter.exposition.render
+    real = exporter.serve.exposition.render
 
     def counting(state, config):  # type: ignore[no-untyped-def]
         calls.append(state.generation)
         return real(state, config)
 
-    monkeypatch.setattr(exporter.exposition, "render", counting)
+    monkeypatch.setattr(exporter.serve.exposition, "render", counting)
     return calls
 
 
@@ -125,7 +125,7 @@ def test_metrics_content_type_and_body(client: TestClient, store: Store) -> None
     store.publish_group(good_revenue())
     r = plain(client)
     assert r.status_code == 200
-    assert r.headers["content-type"] == exporter.exposition.CONTENT_TYPE
+    assert r.headers["content-type"] == exporter.serve.exposition.CONTENT_TYPE
     assert r.headers["content-type"].startswith("text/plain; version=")
     assert "content-encoding" not in r.headers
     got = values(r.content)
@@ -153,7 +153,7 @@ def test_metrics_gzip_when_accepted(client: TestClient, store: Store) -> None:
         raw = b"".join(r.iter_raw())
         assert r.headers["content-encoding"] == "gzip"
         assert r.headers["vary"] == "Accept-Encoding"
-        assert r.headers["content-type"] == exporter.exposition.CONTENT_TYPE
+        assert r.headers["content-type"] == exporter.serve.exposition.CONTENT_TYPE
     assert raw[:2] == b"\x1f\x8b"  # really gzip on the wire
     assert len(raw) < len(body)
     assert gzip.decompress(raw) == body
@@ -287,7 +287,7 @@ def test_real_serve_end_to_end(db_url: str) -> None:
         assert httpx.get(server.base_url + "/-/healthy", timeout=5).status_code == 200
         r = httpx.get(server.base_url + "/metrics", timeout=5)
         assert r.status_code == 200
-        assert r.headers["content-type"] == exporter.exposition.CONTENT_TYPE
+        assert r.headers["content-type"] == exporter.serve.exposition.CONTENT_TYPE
         got = values(r.content)
         assert got[("execmetrics_mrr", (("currency", "GBP"),))] == pytest.approx(39.99)
         for group in GROUP_NAMES:

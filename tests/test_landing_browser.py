@@ -215,7 +215,7 @@ def test_landing_page_in_headless_chromium(db_url: str, tmp_path: Path) -> None:
 
 def test_card_parser_reads_the_template() -> None:
     """The regexes above match what the template renders (no browser needed)."""
-    from exporter.landing import render_landing
+    from exporter.serve.landing import render_landing
     from exporter.store import Store
 
     page = render_landing(Store(("revenue",)).current, Config())
@@ -229,14 +229,14 @@ def test_card_parser_reads_the_template() -> None:
     [(39.99, "£39.99"), (0.0, "£0.00"), (1234.5, "£1,234"), (2_500_000.0, "£2,500,000")],
 )
 def test_money_on_the_cards(value: float, shown: str) -> None:
-    from exporter.landing import _money
+    from exporter.serve.landing import _money
 
     assert _money(value, "GBP") == shown
 
 
 def test_times_are_shown_in_the_reporting_time_zone() -> None:
     from exporter.config import parse_config
-    from exporter.landing import render_landing
+    from exporter.serve.landing import render_landing
     from exporter.snapshot import Snapshot
     from exporter.store import Store
 

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from exporter.errors import ConfigError
-from exporter.http import listen_socket
+from exporter.serve.http import listen_socket
 
 
 def test_listener_disables_nagle_for_accepted_connections() -> None:

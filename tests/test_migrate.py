@@ -11,8 +11,7 @@ from psycopg import sql
 
 from exporter.config import parse_config
 from exporter.errors import SchemaError
-from exporter.migrate import migrate
-from exporter.service import ensure_schema
+from exporter.migrate import ensure_schema, migrate
 from exporter.sqlfiles import read_sql
 from tests.support import MIGRATIONS, SCHEMA_VERSION
 

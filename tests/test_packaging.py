@@ -102,7 +102,9 @@ def test_wheel_contains_the_sql_and_the_template(wheel: Path) -> None:
         "exporter/sql/groups/revenue/summary.sql",
         "exporter/sql/migrations/V001__settings.sql",
         "exporter/sql/reference/source_tables.sql",
-        "exporter/templates/index.html",
+        "exporter/serve/templates/index.html",
+        "exporter/history/report/templates/report.html",
+        "exporter/serve/static/live.js",
         "exporter/cli.py",
     ):
         assert required in names, required
@@ -136,7 +138,7 @@ def test_installed_copy_reads_sql_and_templates_from_the_package(
     code = (
         "import exporter.sqlfiles\n"
         "from exporter.sqlfiles import sql_root, read_sql\n"
-        "from exporter.landing import render_landing\n"
+        "from exporter.serve.landing import render_landing\n"
         "from exporter.store import Store\n"
         "from exporter.config import Config\n"
         "import exporter\n"

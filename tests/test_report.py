@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.report.build import build
-from exporter.report.figures import FIGURES, Point
-from exporter.report.month import Month
-from exporter.service import collect
+from exporter.history.report.build import build
+from exporter.history.report.figures import FIGURES, Point
+from exporter.history.report.month import Month
+from exporter.serve.service import collect
 from exporter.snapshot import Sample, Snapshot, merge
 from tests import support as S
 from tests.cli_support import assert_one_line_error, cli_env, run_cli
@@ -127,8 +127,8 @@ def test_pdf_reads_back_with_the_figures(db_url: str, tmp_path: Path) -> None:
 
 def test_scrape_path_does_not_load_the_report_libraries() -> None:
     code = (
-        "import sys, exporter.cli, exporter.service, exporter.http, exporter.scheduler;"
-        "import exporter.report.build;"
+        "import sys, exporter.cli, exporter.serve.service, exporter.serve.http, exporter.serve.scheduler;"
+        "import exporter.history.report.build;"
         "bad = [m for m in ('weasyprint', 'matplotlib') if m in sys.modules];"
         "print(bad); raise SystemExit(1 if bad else 0)"
     )
@@ -142,6 +142,27 @@ def test_scrape_path_does_not_load_the_report_libraries() -> None:
 )
 def test_cli_bad_month(tmp_path: Path, month: str, needle: str) -> None:
     proc = run_cli("report", "--month", month, "--out", str(tmp_path / "r.pdf"))
+    assert needle in assert_one_line_error(proc, 2)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--out", "r.txt"), "name a .pdf or a .csv file"),
+        (("--out", "r"), "name a .pdf or a .csv file"),
+        (("--format", "pdf", "--out", "r.txt"), "name a .pdf or a .csv file"),
+        (("--format", "csv", "--out", "r.pdf"), "a .pdf file for --format csv"),
+        (("--format", "pdf", "--out", "r.CSV"), "a .csv file for --format pdf"),
+    ],
+)
+def test_cli_out_extension_is_the_format(
+    db_url: str, tmp_path: Path, args: tuple[str, ...], needle: str
+) -> None:
+    """A report never goes under another format's extension: refused before any work."""
+    march_2026(db_url)
+    rel = [str(tmp_path / a) if a.startswith("r") else a for a in args]
+    proc = run_cli("report", "--month", "2026-03", *rel, env=cli_env(db_url))
     assert needle in assert_one_line_error(proc, 2)
     assert not list(tmp_path.iterdir())
 

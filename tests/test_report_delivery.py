@@ -23,8 +23,8 @@ from starlette.testclient import TestClient
 from exporter.config import parse_config
 from exporter.errors import ServiceError
 from exporter.groups import GROUPS
-from exporter.report import archive, delivery
-from exporter.report.jobs import ReportJobs
+from exporter.history.report import archive, delivery
+from exporter.history.report.jobs import ReportJobs
 from exporter.store import Store
 from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.datasets import ZONE, march_2026
@@ -198,7 +198,7 @@ def test_monthly_report_is_kept_listed_mailed_and_posted(
 
 
 def test_reports_pages(tmp_path: Path) -> None:
-    from exporter.http import create_app
+    from exporter.serve.http import create_app
 
     cfg = _config(tmp_path)
     folder = cfg.reports.directory
@@ -233,7 +233,7 @@ def test_failures_are_counted_retried_and_never_raised(db_url: str, tmp_path: Pa
     dead = "postgresql://postgres@127.0.0.1:" + str(free_port()) + "/none"
     assert ReportJobs(dead, broken, store).monthly(now=NOW) == []
     assert store.current.reports.failures == {"build": 2}
-    from exporter.exposition import render
+    from exporter.serve.exposition import render
 
     text = render(store.current, broken).decode()
     assert 'execmetrics_report_failures_total{stage="build"} 2.0' in text

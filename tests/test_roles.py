@@ -154,7 +154,7 @@ def test_compute_may_read_exactly_the_contract_tables_of_the_source_schema(db: s
 
 
 def test_compute_listens_for_the_change_triggers(db: str) -> None:
-    """serve's change listener runs as the read-only role (exporter/changes.py)."""
+    """serve's change listener runs as the read-only role (exporter/serve/changes.py)."""
     migrate(db, CONFIG, notify=True)
     with login_as(db, COMPUTE) as url, psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("on",)

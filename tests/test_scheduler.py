@@ -14,10 +14,10 @@ import pytest
 from exporter.config import GROUP_NAMES, parse_config
 from exporter.db import Database
 from exporter.engine import Engine
-from exporter.exposition import render
 from exporter.groups import Group
 from exporter.migrate import migrate
-from exporter.scheduler import MetricScheduler
+from exporter.serve.exposition import render
+from exporter.serve.scheduler import MetricScheduler
 from exporter.snapshot import Snapshot
 from exporter.store import State, Store
 from tests.cli_support import load_small_dataset

@@ -17,7 +17,7 @@ from exporter.db import Database
 from exporter.engine import Engine
 from exporter.errors import SchemaError
 from exporter.groups import GROUPS
-from exporter.migrate import migrate, require_current
+from exporter.migrate import ensure_schema, migrate
 from exporter.sqlfiles import read_sql
 from tests.support import load, schema_objects, sub
 
@@ -61,7 +61,7 @@ def test_a_schema_from_before_ownership_was_recorded_is_upgraded(db_url: str) ->
     _exec(db_url, "DROP TABLE execmetrics.owned_objects")
     result = migrate(db_url, parse_config({}), force_views=True)
     assert result.rebuilt_views
-    require_current(db_url, parse_config({}))
+    ensure_schema(db_url, parse_config({}))
 
 
 def test_source_tables_are_created_only_when_asked(db_url: str) -> None:
@@ -91,10 +91,10 @@ def test_collect_refuses_a_schema_built_for_other_settings(db_url: str) -> None:
     migrate(db_url, gbp, create_source_tables=True)
     before = schema_objects(db_url)
     with pytest.raises(SchemaError) as caught:
-        require_current(db_url, eur)
+        ensure_schema(db_url, eur)
     assert "reporting.currency GBP (config: EUR)" in str(caught.value)
     assert "run `execmetrics migrate`" in str(caught.value)
-    require_current(db_url, gbp)
+    ensure_schema(db_url, gbp)
     assert schema_objects(db_url) == before
 
 
@@ -120,8 +120,8 @@ def test_behind_and_outdated_view_layers_are_refused(db_url: str) -> None:
     migrate(db_url, cfg, create_source_tables=True)
     _exec(db_url, "UPDATE execmetrics.view_layer SET checksum = 'old'")
     with pytest.raises(SchemaError, match="outdated view layer"):
-        require_current(db_url, cfg)
+        ensure_schema(db_url, cfg)
     migrate(db_url, cfg)
     _exec(db_url, "DELETE FROM execmetrics.schema_migrations")
     with pytest.raises(SchemaError, match="is behind"):
-        require_current(db_url, cfg)
+        ensure_schema(db_url, cfg)

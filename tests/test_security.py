@@ -28,11 +28,11 @@ with warnings.catch_warnings():  # starlette 1.x prefers httpx2 but still suppor
 
 from exporter.config import parse_config
 from exporter.errors import ConfigError
-from exporter.http import create_app
-from exporter.landing import http_link
 from exporter.migrate import migrate
+from exporter.serve.http import create_app
+from exporter.serve.landing import http_link
+from exporter.serve.webconfig import load_web_config
 from exporter.store import Store
-from exporter.webconfig import load_web_config
 from tests.cli_support import assert_one_line_error, cli_env, load_small_dataset, run_cli
 from tests.processes import Serve, eventually, serve_process, write_config
 

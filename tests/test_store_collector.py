@@ -9,9 +9,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter import catalog
-from exporter.collector import StateCollector, families
 from exporter.config import GROUP_NAMES, Config, parse_config
-from exporter.exposition import render
+from exporter.serve.collector import StateCollector, families
+from exporter.serve.exposition import render
 from exporter.snapshot import Sample, Snapshot, labels_of
 from exporter.store import RunRecord, Store
 

@@ -85,7 +85,7 @@ class Query:
 class Group:
     name: GroupName
     # The source tables its SQL reads, directly or through the view layer: a change in
-    # one of them recomputes the group (exporter/changes.py). tests/test_changes.py
+    # one of them recomputes the group (exporter/serve/changes.py). tests/test_changes.py
     # checks the list against the SQL text.
     tables: frozenset[SourceTable]
     queries: tuple[Query, ...]

@@ -10,9 +10,7 @@ stamped with its instant, ending with ``# EOF``.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,18 +23,15 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from exporter import catalog
 from exporter.atomic import atomic_writer, check_writable
 from exporter.config import Config
-from exporter.db import Database
-from exporter.engine import Engine
-from exporter.errors import ConfigError, DatabaseError
+from exporter.engine import DEFAULT_JOBS, History, evaluate_many
+from exporter.errors import ConfigError
 from exporter.instant import local_midnight
-from exporter.snapshot import Evaluation, Snapshot, merge
+from exporter.migrate import ensure_schema
 
 _STEP = re.compile(r"^(?P<n>[0-9]+)(?P<unit>[hdw])$")
 
 # The metrics a backfill writes: what the groups compute, without the exporter's health.
 PUBLISHED = tuple(m for m in catalog.ALL if m.group != "health")
-
-DEFAULT_JOBS = 4
 
 
 @dataclass(frozen=True)
@@ -83,59 +78,6 @@ def instants(
             out.append(t)
             t += timedelta(hours=step.hours)
     return out
-
-
-@dataclass(frozen=True)
-class History:
-    """The evaluations of a backfill, one per instant, in time order."""
-
-    evaluations: tuple[tuple[datetime, Evaluation], ...]
-    seconds: float
-
-    @property
-    def rate(self) -> float:
-        return len(self.evaluations) / self.seconds if self.seconds > 0 else float("inf")
-
-
-def evaluate_many(
-    url: str,
-    config: Config,
-    at: list[datetime],
-    *,
-    jobs: int = DEFAULT_JOBS,
-    progress: Callable[[int], object] | None = None,
-) -> History:
-    """Every group at every instant, ``jobs`` (instant, group) tasks at a time."""
-    clock = time.perf_counter()
-    jobs = max(1, jobs)
-    with (
-        Database(url, config, max_size=max(2, jobs)) as db,
-        ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="backfill") as pool,
-    ):
-        engine = Engine(db, config)
-        tasks: dict[Future[Snapshot], datetime] = {}
-        for t in at:
-            for group in engine.groups:
-                tasks[pool.submit(engine.run_group, group, t)] = t
-        done_per_instant: dict[datetime, list[Snapshot]] = {t: [] for t in at}
-        pending = set(tasks)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION, timeout=1.0)
-            for future in finished:
-                snapshot = future.result()
-                if snapshot.error is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise DatabaseError(
-                        f"backfill: group {snapshot.group} at {snapshot.at.isoformat()}: "
-                        f"{snapshot.error}"
-                    )
-                t = tasks[future]
-                done_per_instant[t].append(snapshot)
-                if len(done_per_instant[t]) == len(engine.groups) and progress is not None:
-                    progress(1)
-    evaluations = tuple((t, merge(done_per_instant[t])) for t in at)
-    return History(evaluations, time.perf_counter() - clock)
 
 
 class _HistoryCollector(Collector):
@@ -197,8 +139,6 @@ def backfill(
 ) -> BackfillResult:
     """Evaluate the instants and write the file (whole, or not at all)."""
     from tqdm import tqdm
-
-    from exporter.service import ensure_schema
 
     at = instants(start, end, step, config.reporting.zone, now)
     check_writable(out)

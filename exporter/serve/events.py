@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from exporter.config import Config
-from exporter.landing import live_values
+from exporter.serve.landing import live_values
 from exporter.store import Store
 
 RETRY_MILLISECONDS = 3000

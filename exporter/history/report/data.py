@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from exporter.backfill import DEFAULT_JOBS, evaluate_many
 from exporter.catalog import PREFIX
 from exporter.config import Config
 from exporter.db import Database, describe
+from exporter.engine import DEFAULT_JOBS, evaluate_many
 from exporter.errors import DatabaseError
 from exporter.groups.base import parameters
+from exporter.history.report.figures import FIGURES, Figure, Point
+from exporter.history.report.month import Month, reportable
 from exporter.instant import Instant
-from exporter.report.figures import FIGURES, Figure, Point
-from exporter.report.month import Month, reportable
+from exporter.migrate import ensure_schema
 from exporter.sqlfiles import read_sql
 from exporter.vocabulary import Movement, Unit
 
@@ -147,7 +148,6 @@ def gather(
     now: datetime | None = None,
     jobs: int = DEFAULT_JOBS,
 ) -> ReportData:
-    from exporter.service import ensure_schema
 
     zone = config.reporting.zone
     reportable(month, zone, now)

@@ -5,7 +5,7 @@
 backoff (1 s, 2 s, 4 s … 30 s), logging one line per attempt, and starts the jobs
 the first time the schema check and the connection pool succeed. A problem that a
 retry cannot fix (the schema is missing or behind) stops the server with its code.
-With the jobs start the change feed (exporter/changes.py), which recomputes the groups
+With the jobs start the change feed (exporter/serve/changes.py), which recomputes the groups
 a change in the source tables touches.
 """
 
@@ -15,12 +15,12 @@ import logging
 import threading
 from collections.abc import Callable
 
-from exporter.changes import ChangeFeed
 from exporter.config import Config
 from exporter.db import CONCURRENT_JOBS, Database, backoff
 from exporter.engine import Engine
 from exporter.errors import DatabaseError, ExecMetricsError
-from exporter.scheduler import MetricScheduler
+from exporter.serve.changes import ChangeFeed
+from exporter.serve.scheduler import MetricScheduler
 from exporter.store import Store
 
 log = logging.getLogger("execmetrics")

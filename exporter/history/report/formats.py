@@ -3,7 +3,7 @@ percentage points, counts and durations."""
 
 from __future__ import annotations
 
-from exporter.report.figures import Figure
+from exporter.history.report.figures import Figure
 from exporter.vocabulary import Unit
 
 DASH = "–"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from exporter.cache import PerState
-from exporter.collector import StateCollector
 from exporter.config import Config
+from exporter.serve.cache import PerState
+from exporter.serve.collector import StateCollector
 from exporter.store import State, Store
 
 # The classic text format, which every Prometheus 2.x parses.

@@ -4,13 +4,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import smtplib
 import ssl
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
+import niquests
 
 from exporter.config import SmtpConfig, WebhookConfig
 from exporter.errors import ConfigError, ServiceError
@@ -77,17 +79,22 @@ def send_email(
 
 def post_webhook(cfg: WebhookConfig, payload: dict[str, object]) -> None:
     try:
-        response = httpx.post(cfg.url, json=payload, timeout=cfg.timeout_seconds)
-    except httpx.HTTPError as exc:
+        response = niquests.post(
+            cfg.url,
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+            timeout=cfg.timeout_seconds,
+        )
+    except niquests.exceptions.RequestException as exc:
         raise ServiceError(
             f"webhook: {_host(cfg.url)} is unreachable ({type(exc).__name__})"
         ) from None
-    if response.status_code >= 300:
+    if response.status_code is None or response.status_code >= 300:
         raise ServiceError(f"webhook: {_host(cfg.url)} answered HTTP {response.status_code}")
 
 
 def _host(url: str) -> str:
-    return httpx.URL(url).host or url
+    return urlsplit(url).hostname or url
 
 
 def attachment(path: Path) -> tuple[str, bytes]:

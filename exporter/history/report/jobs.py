@@ -12,17 +12,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from exporter.backfill import evaluate_many
 from exporter.config import Config
+from exporter.engine import evaluate_many
+from exporter.history.report import archive
+from exporter.history.report.data import ReportData, change
+from exporter.history.report.figures import BY_KEY, Point
+from exporter.history.report.month import last_complete
 from exporter.instant import local_midnight
-from exporter.report import archive
-from exporter.report.data import ReportData, change
-from exporter.report.figures import BY_KEY, Point
-from exporter.report.month import last_complete
 from exporter.store import Store
 
 log = logging.getLogger("execmetrics.reports")
@@ -40,7 +41,7 @@ WEEKLY_FIGURES = (
 
 def headline(data: ReportData) -> str:
     """The figures a message leads with."""
-    from exporter.report import formats
+    from exporter.history.report import formats
 
     def show(key: str) -> str:
         ln = data.line(key)
@@ -59,8 +60,8 @@ def headline(data: ReportData) -> str:
 def weekly_csv(url: str, config: Config, now: datetime | None = None) -> tuple[str, bytes, str]:
     """The week's summary: a few figures at this Monday's local midnight beside a week
     earlier. Returns (file name, CSV bytes, one-line text)."""
-    from exporter.report import formats
-    from exporter.report.csvfile import _cell
+    from exporter.history.report import formats
+    from exporter.history.report.csvfile import _cell
 
     zone = config.reporting.zone
     today = (now or datetime.now(UTC)).astimezone(zone).date()
@@ -85,21 +86,49 @@ def weekly_csv(url: str, config: Config, now: datetime | None = None) -> tuple[s
     return name, ("\n".join(lines) + "\n").encode(), "; ".join(text)
 
 
-def deliver_now(config: Config, data: ReportData, path: Path) -> list[str]:
-    """Send one built report by every configured channel; the first failure raises."""
-    from exporter.report import delivery
+@dataclass(frozen=True)
+class Delivered:
+    """What a run-now delivery did: a line per channel that worked, one per failure."""
+
+    done: tuple[str, ...]
+    failures: tuple[str, ...]
+
+
+def deliver_now(config: Config, data: ReportData, path: Path) -> Delivered:
+    """Send one built report by every configured channel, each tried on its own."""
+    from exporter.errors import ExecMetricsError
+    from exporter.history.report import delivery
 
     r = config.reports
     subject = f"Board report — {data.month.title}"
     text = headline(data)
-    done = []
+    channels: list[tuple[str, Callable[[], object]]] = []
     if r.smtp is not None:
-        delivery.send_email(r.smtp, subject, text, [delivery.attachment(path)])
-        done.append(f"e-mailed to {', '.join(r.smtp.recipients)}")
+        smtp = r.smtp
+        channels.append(
+            (
+                f"e-mailed to {', '.join(smtp.recipients)}",
+                lambda: delivery.send_email(smtp, subject, text, [delivery.attachment(path)]),
+            )
+        )
     if r.webhook is not None:
-        delivery.post_webhook(r.webhook, {"text": f"*{subject}*\n{text}"})
-        done.append("posted to the webhook")
-    return done
+        hook = r.webhook
+        channels.append(
+            (
+                "posted to the webhook",
+                lambda: delivery.post_webhook(hook, {"text": f"*{subject}*\n{text}"}),
+            )
+        )
+    done: list[str] = []
+    failures: list[str] = []
+    for line, send in channels:
+        try:
+            send()
+        except ExecMetricsError as exc:
+            failures.append(str(exc))
+        else:
+            done.append(line)
+    return Delivered(tuple(done), tuple(failures))
 
 
 class ReportJobs:
@@ -141,7 +170,7 @@ class ReportJobs:
         return f"{base.rstrip('/')}/reports/{name}" if base else None
 
     def _deliver(self, subject: str, text: str, files: list[Path], link: str | None) -> None:
-        from exporter.report import delivery
+        from exporter.history.report import delivery
 
         r = self.config.reports
         body = text + (f"\n\n{link}" if link else "")
@@ -164,11 +193,11 @@ class ReportJobs:
             return None
         import os
 
-        from exporter.grafana_api import TOKEN_ENV
+        from exporter.grafana.api import TOKEN_ENV
 
         if not (os.environ.get(TOKEN_ENV) or g.token_file):
             return None
-        from exporter.grafana_snapshot import parse_range, snapshot
+        from exporter.grafana.snapshot import parse_range, snapshot
 
         def take() -> str:
             return snapshot(self.config, "execmetrics-revenue", parse_range(None, None)).url
@@ -177,8 +206,8 @@ class ReportJobs:
 
     def monthly(self, now: datetime | None = None) -> list[Path]:
         """Build last month's PDF and CSV, keep them, deliver them."""
-        from exporter.report.build import render
-        from exporter.report.data import gather
+        from exporter.history.report.build import render
+        from exporter.history.report.data import gather
 
         zone = self.config.reporting.zone
         month = last_complete(zone, now)

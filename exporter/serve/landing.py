@@ -1,8 +1,8 @@
 """The landing page: the four headline cards, refresh times and links.
 
 It reads one State (never the database) and is rendered once per state generation.
-Its script (exporter/static/live.js) keeps the cards current from ``/events``
-(exporter/events.py), which sends ``live_values`` of each new state.
+Its script (exporter/serve/static/live.js) keeps the cards current from ``/events``
+(exporter/serve/events.py), which sends ``live_values`` of each new state.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ STICKINESS_BENCHMARK = TARGETS.stickiness_benchmark  # DAU/MAU industry average
 VIRAL_TARGET = TARGETS.viral_coefficient
 
 _env = Environment(
-    loader=PackageLoader("exporter", "templates"),
+    loader=PackageLoader("exporter.serve", "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
@@ -189,7 +189,7 @@ def render_landing(state: State, config: Config, now: datetime | None = None) ->
 def _reports(config: Config) -> list[dict[str, str]]:
     if not config.reports.enabled:
         return []
-    from exporter.report.archive import entries
+    from exporter.history.report.archive import entries
 
     return [
         {"name": e.name, "kind": e.kind, "period": e.period, "size": f"{e.size / 1024:,.0f} KiB"}

@@ -14,12 +14,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from exporter import catalog
-from exporter.report import formats
-from exporter.report.data import Line, ReportData
+from exporter.history.report import formats
+from exporter.history.report.data import Line, ReportData
 from exporter.vocabulary import Movement
 
 _env = Environment(
-    loader=PackageLoader("exporter", "templates"),
+    loader=PackageLoader("exporter.history.report", "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
@@ -143,7 +143,7 @@ def context(data: ReportData) -> dict[str, Any]:
 
 
 def render_html(data: ReportData) -> str:
-    from exporter.report.charts import all_charts
+    from exporter.history.report.charts import all_charts
 
     charts = {k: _data_uri(v) for k, v in all_charts(data).items()}
     return _env.get_template("report.html").render(charts=charts, **context(data))

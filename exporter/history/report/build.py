@@ -9,8 +9,8 @@ from pathlib import Path
 
 from exporter.atomic import check_writable, write_bytes
 from exporter.config import Config
-from exporter.report.data import ReportData, gather
-from exporter.report.month import Month
+from exporter.history.report.data import ReportData, gather
+from exporter.history.report.month import Month
 
 FORMATS = ("pdf", "csv")
 
@@ -24,10 +24,10 @@ class Built:
 
 def render(data: ReportData, fmt: str) -> bytes:
     if fmt == "csv":
-        from exporter.report.csvfile import render_csv
+        from exporter.history.report.csvfile import render_csv
 
         return render_csv(data)
-    from exporter.report.pdf import render_pdf  # WeasyPrint and matplotlib load only here
+    from exporter.history.report.pdf import render_pdf  # WeasyPrint and matplotlib load only here
 
     return render_pdf(data)
 

@@ -3,7 +3,7 @@
 Each job runs on its own interval, never overlaps itself (max_instances=1) and
 coalesces missed runs. Every run publishes to the store; nothing here raises.
 
-A change in the source tables (exporter/changes.py) asks for a run of the groups that
+A change in the source tables (exporter/serve/changes.py) asks for a run of the groups that
 read the changed table through ``request``: the same ``run_group``, on the same
 executor. A group still runs once at a time: a request while it runs makes exactly
 one more run after it (the run in progress may have read the data from before the

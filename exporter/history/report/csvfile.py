@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
-from exporter.report.data import Line, ReportData
+from exporter.history.report.data import Line, ReportData
 from exporter.vocabulary import Unit
 
 HEADER = (

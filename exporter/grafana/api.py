@@ -24,7 +24,9 @@ TOKEN_ENV = "EXECMETRICS_GRAFANA_TOKEN"
 PROMETHEUS_UID = "execmetrics-prometheus"
 ANNOTATION_TAGS = ["execmetrics", "deploy"]
 
-_REPOSITORY_BOARDS = Path(__file__).resolve().parent.parent / "dashboards"
+# The built boards: inside the wheel (exporter/grafana/boards), else the repository's.
+_PACKAGED_BOARDS = Path(__file__).resolve().parent / "boards"
+_REPOSITORY_BOARDS = Path(__file__).resolve().parent.parent.parent / "dashboards"
 
 
 def token(config: Config, environ: dict[str, str] | None = None) -> str:
@@ -82,7 +84,9 @@ def translated(what: str, where: str) -> Iterator[None]:
 
 
 def boards_dir(explicit: Path | None = None) -> Path:
-    folder = explicit or _REPOSITORY_BOARDS
+    folder = explicit or next(
+        (f for f in (_PACKAGED_BOARDS, _REPOSITORY_BOARDS) if f.is_dir()), _PACKAGED_BOARDS
+    )
     if not folder.is_dir() or not list(folder.glob("*.json")):
         raise ConfigError(f"--boards: no board JSON files in {folder}")
     return folder
@@ -118,6 +122,8 @@ class PushPlan:
     """What a push does (or, dry, would do): one line per object."""
 
     actions: list[str] = field(default_factory=list)
+    # Set when a dry run could not read Grafana: the plan is a push into an empty one.
+    offline: str | None = None
 
     def add(self, verb: str, kind: str, name: str) -> None:
         self.actions.append(f"{verb} {kind} {name}")
@@ -134,56 +140,91 @@ def _exists(call: Any, *args: Any) -> Any | None:
         raise
 
 
+@dataclass(frozen=True)
+class Existing:
+    """What a push finds in Grafana: the folder's title, the datasource, the boards."""
+
+    folder_title: str | None = None
+    datasource: bool = False
+    boards: frozenset[str] = frozenset()
+
+
+def existing(config: Config, api: Any, boards: list[dict[str, Any]]) -> Existing:
+    g = config.grafana
+    folder = _exists(api.folder.get_folder, g.folder_uid)
+    return Existing(
+        folder_title=None if folder is None else str(folder.get("title")),
+        datasource=_exists(api.datasource.get_datasource_by_uid, PROMETHEUS_UID) is not None,
+        boards=frozenset(
+            b["uid"] for b in boards if _exists(api.dashboard.get_dashboard, b["uid"])
+        ),
+    )
+
+
+def plan_push(config: Config, boards: list[dict[str, Any]], found: Existing) -> PushPlan:
+    """The objects a push creates, updates or keeps, given what Grafana holds."""
+    g = config.grafana
+    plan = PushPlan()
+    if found.folder_title is None:
+        plan.add("create", "folder", g.folder_uid)
+    elif found.folder_title != g.folder_title:
+        plan.add("update", "folder", g.folder_uid)
+    else:
+        plan.add("keep", "folder", g.folder_uid)
+    plan.add("update" if found.datasource else "create", "datasource", PROMETHEUS_UID)
+    for board in boards:
+        plan.add("update" if board["uid"] in found.boards else "create", "dashboard", board["uid"])
+    plan.add("add", "annotation", "exporter deployed")
+    return plan
+
+
 def push(
     config: Config, folder: Path | None = None, *, dry_run: bool = False, api: Any = None
 ) -> PushPlan:
+    """Push the boards, the datasource and an annotation; a dry run only reads.
+
+    A dry run needs nothing outside: when Grafana cannot be read (no URL or token,
+    unreachable, refused) it shows a push into an empty Grafana and says why.
+    """
     boards = load_boards(boards_dir(folder))
+    if dry_run:
+        try:
+            where = grafana_url(config)
+            api = api or client(config)
+            with translated("grafana push", where):
+                return plan_push(config, boards, existing(config, api, boards))
+        except (ConfigError, ServiceError) as exc:
+            plan = plan_push(config, boards, Existing())
+            plan.offline = str(exc)
+            return plan
     where = grafana_url(config)
     api = api or client(config)
-    plan = PushPlan()
     g = config.grafana
     with translated("grafana push", where):
-        existing_folder = _exists(api.folder.get_folder, g.folder_uid)
-        if existing_folder is None:
-            plan.add("create", "folder", g.folder_uid)
-            if not dry_run:
-                api.folder.create_folder(g.folder_title, uid=g.folder_uid)
-        elif existing_folder.get("title") != g.folder_title:
-            plan.add("update", "folder", g.folder_uid)
-            if not dry_run:
-                api.folder.update_folder(g.folder_uid, title=g.folder_title, overwrite=True)
-        else:
-            plan.add("keep", "folder", g.folder_uid)
-
+        found = existing(config, api, boards)
+        plan = plan_push(config, boards, found)
+        if found.folder_title is None:
+            api.folder.create_folder(g.folder_title, uid=g.folder_uid)
+        elif found.folder_title != g.folder_title:
+            api.folder.update_folder(g.folder_uid, title=g.folder_title, overwrite=True)
         ds = prometheus_datasource(config)
-        if _exists(api.datasource.get_datasource_by_uid, PROMETHEUS_UID) is None:
-            plan.add("create", "datasource", PROMETHEUS_UID)
-            if not dry_run:
-                api.datasource.create_datasource(ds)
+        if found.datasource:
+            api.datasource.update_datasource_by_uid(PROMETHEUS_UID, ds)
         else:
-            plan.add("update", "datasource", PROMETHEUS_UID)
-            if not dry_run:
-                api.datasource.update_datasource_by_uid(PROMETHEUS_UID, ds)
-
+            api.datasource.create_datasource(ds)
         for board in boards:
-            uid = board["uid"]
-            verb = "update" if _exists(api.dashboard.get_dashboard, uid) else "create"
-            plan.add(verb, "dashboard", uid)
-            if not dry_run:
-                body = {k: v for k, v in board.items() if k not in ("id", "version")}
-                api.dashboard.update_dashboard(
-                    {
-                        "dashboard": body,
-                        "folderUid": g.folder_uid,
-                        "overwrite": True,
-                        "message": "execmetrics grafana push",
-                    }
-                )
-        plan.add("add", "annotation", "exporter deployed")
-        if not dry_run:
-            api.annotations.add_annotation(
-                time_from=int(datetime.now(UTC).timestamp() * 1000),
-                tags=ANNOTATION_TAGS,
-                text=f"exporter deployed (execmetrics {version('execmetrics')})",
+            body = {k: v for k, v in board.items() if k not in ("id", "version")}
+            api.dashboard.update_dashboard(
+                {
+                    "dashboard": body,
+                    "folderUid": g.folder_uid,
+                    "overwrite": True,
+                    "message": "execmetrics grafana push",
+                }
             )
+        api.annotations.add_annotation(
+            time_from=int(datetime.now(UTC).timestamp() * 1000),
+            tags=ANNOTATION_TAGS,
+            text=f"exporter deployed (execmetrics {version('execmetrics')})",
+        )
     return plan

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import niquests
 
 from exporter.config import Config
 from exporter.errors import ConfigError, ServiceError
-from exporter.grafana_api import client, grafana_url, translated
+from exporter.grafana.api import client, grafana_url, translated
 
 _VAR = re.compile(r"\$\{(\w+)(?::(\w+))?\}|\$(\w+)|\[\[(\w+)\]\]")
 _LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<match>.+),\s*)?(?P<label>\w+)\)\s*$")
@@ -57,12 +57,13 @@ class Prometheus:
 
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url.rstrip("/")
-        self.http = httpx.Client(base_url=self.url, timeout=timeout)
+        self.timeout = timeout
+        self.http = niquests.Session()
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
         try:
-            response = self.http.get(path, params=params)
-        except httpx.HTTPError as exc:
+            response = self.http.get(self.url + path, params=params, timeout=self.timeout)
+        except niquests.exceptions.RequestException as exc:
             raise ServiceError(
                 f"snapshot: Prometheus at {self.url} is unreachable ({type(exc).__name__})"
             ) from None

@@ -12,19 +12,13 @@ import uvicorn
 from exporter.config import Config
 from exporter.engine import evaluate
 from exporter.errors import DatabaseError
-from exporter.exposition import render
 from exporter.groups import GROUPS
-from exporter.http import listen_socket
-from exporter.migrate import require_current
+from exporter.migrate import ensure_schema
+from exporter.serve.exposition import render
+from exporter.serve.http import listen_socket
 from exporter.store import Store
 
 log = logging.getLogger("execmetrics")
-
-
-def ensure_schema(url: str, config: Config) -> None:
-    """Stop with a SchemaError (exit 4) saying to run migrate unless the exporter's schema
-    is migrated, current and built for this config. Never changes the schema (SPEC §5)."""
-    require_current(url, config)
 
 
 @dataclass(frozen=True)
@@ -54,10 +48,10 @@ def serve(
     When the database is unreachable at start the server still listens (healthy, not
     ready) and the backend retries; every other start-up problem raises at once.
     """
-    from exporter.backend import Backend
-    from exporter.http import create_app
-    from exporter.webconfig import load_web_config
-    from exporter.webserver import Server, fit_open_files, guarded_protocol
+    from exporter.serve.backend import Backend
+    from exporter.serve.http import create_app
+    from exporter.serve.webconfig import load_web_config
+    from exporter.serve.webserver import Server, fit_open_files, guarded_protocol
 
     web = load_web_config(web_config) if web_config is not None else None
     host, port = listen or (config.http.listen_address, config.http.port)
@@ -65,7 +59,7 @@ def serve(
     store = Store(tuple(g.name for g in GROUPS))
     reports = None
     if config.reports.enabled:
-        from exporter.report.jobs import ReportJobs
+        from exporter.history.report.jobs import ReportJobs
 
         reports = ReportJobs(url, config, store)
     backend = Backend(url, config, store, prepare=lambda: ensure_schema(url, config))

@@ -3,7 +3,7 @@ the database.
 
 /metrics serves the exposition rendered once per state generation (gzip when the
 scraper accepts it); / renders the landing page from the same state, and /events
-streams its cards as they change (exporter/events.py) to the page's script /live.js.
+streams its cards as they change (exporter/serve/events.py) to the page's script /live.js.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from exporter.cache import PerState
 from exporter.config import Config
 from exporter.errors import ConfigError
-from exporter.events import EventStreams
-from exporter.exposition import CONTENT_TYPE, ExpositionCache
-from exporter.landing import render_landing
+from exporter.serve.cache import PerState
+from exporter.serve.events import EventStreams
+from exporter.serve.exposition import CONTENT_TYPE, ExpositionCache
+from exporter.serve.landing import render_landing
+from exporter.serve.webconfig import WebConfig
 from exporter.store import Store
-from exporter.webconfig import WebConfig
 
 # The landing page loads nothing from another origin: its only style is inline, its
 # only script is /live.js from this server (no inline script), which may only open
@@ -250,12 +250,12 @@ def create_app(
 
 def report_routes(config: Config) -> list[Route]:
     """/reports/ (the list), /reports/latest.pdf and /reports/NAME from the directory."""
-    from exporter.report import archive
+    from exporter.history.report import archive
 
     directory = config.reports.directory
 
     async def listing(request: Request) -> Response:
-        from exporter.landing import render_reports
+        from exporter.serve.landing import render_reports
 
         return HTMLResponse(render_reports(archive.entries(directory), config))
 

@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from exporter.catalog import PREFIX
-from exporter.report.data import ReportData
-from exporter.report.figures import Point
-from exporter.report.formats import money
+from exporter.history.report.data import ReportData
+from exporter.history.report.figures import Point
+from exporter.history.report.formats import money
 from exporter.vocabulary import TARGETS, ActiveWindow, Bands, Movement, UserType
 
 INK = "#1f2933"

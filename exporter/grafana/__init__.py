@@ -1,0 +1,1 @@
+"""Grafana over its HTTP API: pushing boards and datasources, and snapshots."""
