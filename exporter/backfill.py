@@ -104,10 +104,16 @@ def evaluate_many(
     *,
     jobs: int = DEFAULT_JOBS,
     progress: Callable[[int], object] | None = None,
+    wall: datetime | None = None,
 ) -> History:
-    """Every group at every instant, ``jobs`` (instant, group) tasks at a time."""
+    """Every group at every instant, ``jobs`` (instant, group) tasks at a time.
+
+    Every task reads the same wall clock, ``wall`` (default: now, read once here), so
+    the future-timestamp check of every instant is relative to one reading of the clock.
+    """
     clock = time.perf_counter()
     jobs = max(1, jobs)
+    wall = wall or datetime.now(UTC)
     with (
         Database(url, config, max_size=max(2, jobs)) as db,
         ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="backfill") as pool,
@@ -116,7 +122,7 @@ def evaluate_many(
         tasks: dict[Future[Snapshot], datetime] = {}
         for t in at:
             for group in engine.groups:
-                tasks[pool.submit(engine.run_group, group, t)] = t
+                tasks[pool.submit(engine.run_group, group, t, wall)] = t
         done_per_instant: dict[datetime, list[Snapshot]] = {t: [] for t in at}
         pending = set(tasks)
         while pending:
@@ -200,13 +206,14 @@ def backfill(
 
     from exporter.service import ensure_schema
 
+    now = now or datetime.now(UTC)  # the run's wall clock, for the range and every instant
     at = instants(start, end, step, config.reporting.zone, now)
     check_writable(out)
     ensure_schema(url, config)
     with tqdm(
         total=len(at), unit="instant", desc="backfill", disable=not progress, leave=False
     ) as bar:
-        history = evaluate_many(url, config, at, jobs=jobs, progress=bar.update)
+        history = evaluate_many(url, config, at, jobs=jobs, progress=bar.update, wall=now)
     body = openmetrics(history, config)
     with atomic_writer(out) as fh:
         fh.write(body)
