@@ -54,11 +54,15 @@ class Engine:
         self._ctx = context(config)
         self._fingerprint = view_layer_fingerprint(config)
 
-    def instant(self, at: datetime | None = None) -> Instant:
-        return Instant.at(at or datetime.now(UTC), self.config.reporting.zone)
+    def instant(self, at: datetime | None = None, wall: datetime | None = None) -> Instant:
+        """T (default: now) and the run's wall clock (default: now, the same reading)."""
+        now = datetime.now(UTC)
+        return Instant.at(at or now, self.config.reporting.zone, wall or now)
 
-    def run_group(self, group: Group, at: datetime | None = None) -> Snapshot:
-        instant = self.instant(at)
+    def run_group(
+        self, group: Group, at: datetime | None = None, wall: datetime | None = None
+    ) -> Snapshot:
+        instant = self.instant(at, wall)
         started = datetime.now(UTC)
         clock = time.perf_counter()
         params = parameters(instant, self.config)
@@ -95,18 +99,25 @@ class Engine:
             error=error,
         )
 
-    def run_all(self, at: datetime | None = None) -> dict[str, Snapshot]:
-        """Every group at the same instant, concurrently."""
-        instant_t = self.instant(at).t
+    def run_all(
+        self, at: datetime | None = None, wall: datetime | None = None
+    ) -> dict[str, Snapshot]:
+        """Every group at the same instant and wall clock, concurrently."""
+        instant = self.instant(at, wall)
         with ThreadPoolExecutor(max_workers=len(self.groups), thread_name_prefix="group") as ex:
-            futures = {g.name: ex.submit(self.run_group, g, instant_t) for g in self.groups}
+            futures = {
+                g.name: ex.submit(self.run_group, g, instant.t, instant.wall) for g in self.groups
+            }
             return {name: f.result() for name, f in futures.items()}
 
 
-def evaluate(url: str, config: Config, at: datetime | None) -> Evaluation:
-    """Open a pool, compute every group once at ``at`` (default: now), close the pool."""
+def evaluate(
+    url: str, config: Config, at: datetime | None, wall: datetime | None = None
+) -> Evaluation:
+    """Open a pool, compute every group once at ``at`` (default: now) with the wall clock
+    ``wall`` (default: now), close the pool."""
     with Database(url, config, max_size=len(GROUPS)) as db:
-        return merge(Engine(db, config).run_all(at).values())
+        return merge(Engine(db, config).run_all(at, wall).values())
 
 
 @dataclass(frozen=True)
@@ -128,10 +139,16 @@ def evaluate_many(
     *,
     jobs: int = DEFAULT_JOBS,
     progress: Callable[[int], object] | None = None,
+    wall: datetime | None = None,
 ) -> History:
-    """Every group at every instant, ``jobs`` (instant, group) tasks at a time."""
+    """Every group at every instant, ``jobs`` (instant, group) tasks at a time.
+
+    Every task reads the same wall clock, ``wall`` (default: now, read once here), so
+    the future-timestamp check of every instant is relative to one reading of the clock.
+    """
     clock = time.perf_counter()
     jobs = max(1, jobs)
+    wall = wall or datetime.now(UTC)
     with (
         Database(url, config, max_size=max(2, jobs)) as db,
         ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="backfill") as pool,
@@ -140,7 +157,7 @@ def evaluate_many(
         tasks: dict[Future[Snapshot], datetime] = {}
         for t in at:
             for group in engine.groups:
-                tasks[pool.submit(engine.run_group, group, t)] = t
+                tasks[pool.submit(engine.run_group, group, t, wall)] = t
         done_per_instant: dict[datetime, list[Snapshot]] = {t: [] for t in at}
         pending = set(tasks)
         while pending:

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from exporter.errors import ConfigError
 
-# Rows stamped further than this after T are counted as a data-quality issue.
+# Rows stamped further than this after the later of T and the run's wall clock are counted
+# as a data-quality issue (SPEC §3 timestamp_in_future).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
@@ -91,16 +92,27 @@ def cohorts_before(t: datetime, zone: ZoneInfo, months: int) -> tuple[Cohort, ..
 
 @dataclass(frozen=True)
 class Instant:
-    """T with its derived instants, ready to pass to SQL as named parameters."""
+    """T with its derived instants, ready to pass to SQL as named parameters.
+
+    ``wall`` is the wall clock of the run that evaluates T (UTC): only the future-timestamp
+    check reads it. A run evaluating many instants (backfill, a report) gives them all
+    the same one.
+    """
 
     t: datetime
     zone: ZoneInfo
+    wall: datetime
 
     @classmethod
-    def at(cls, t: datetime, zone: ZoneInfo) -> Instant:
+    def at(cls, t: datetime, zone: ZoneInfo, wall: datetime | None = None) -> Instant:
+        """T in ``zone``; ``wall`` defaults to now."""
         if t.tzinfo is None:
             raise ValueError("T must carry a time zone")
-        return cls(t.astimezone(UTC), zone)
+        if wall is None:
+            wall = datetime.now(UTC)
+        elif wall.tzinfo is None:
+            raise ValueError("the wall clock must carry a time zone")
+        return cls(t.astimezone(UTC), zone, wall.astimezone(UTC))
 
     @property
     def m1(self) -> datetime:
@@ -124,7 +136,9 @@ class Instant:
 
     @property
     def future_limit(self) -> datetime:
-        return self.t + FUTURE_TOLERANCE
+        """A row stamped after this is in the future (SPEC §3): the tolerance after the
+        later of T and the wall clock, so a past T counts no row stamped since as an issue."""
+        return max(self.t, self.wall) + FUTURE_TOLERANCE
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

@@ -91,7 +91,8 @@ _CHECK_DESCRIPTIONS: dict[Check, str] = {
     Check.INVITATION_ACCEPTED_BEFORE_SENT: "invitation with accepted_at < sent_at: counted as "
     "sent, not as accepted",
     Check.TIMESTAMP_IN_FUTURE: "supplier, couple or session created_at, or invitation sent_at, "
-    "more than {future_tolerance} after T: windows leave it out",
+    "more than {future_tolerance} after the later of T and the wall clock of the run: windows "
+    "leave it out (a row stamped after a past T but not after the wall clock is no issue)",
 }
 
 

@@ -16,7 +16,9 @@ R2  Revenue does not look at the suppliers table: MRR(t) = Σ contrib(s, t) over
     valid subscription row, whatever its supplier row says (missing, deleted).
 R3  fx for the reporting currency is 1 even when fx_rates holds rows for it.
 R4  Data-quality checks are counted independently over whole tables: a row failing two
-    checks is counted by both; nothing is filtered by T except ``timestamp_in_future``.
+    checks is counted by both; nothing is filtered by T except ``timestamp_in_future``,
+    which counts rows stamped more than 5 minutes after the later of T and ``wall``, the
+    wall clock of the run (a parameter here, never read from the clock).
 R5  ``paid at some instant before M1`` means m_x(t) > 0 for some t < M1, with m_x built
     from valid rows only (a row left out of revenue never made anybody a payer).
 R6  Active users (and active suppliers for the viral window) do not look at the
@@ -423,15 +425,26 @@ def engagement_metrics(
 # --------------------------------------------------------------------------- data quality
 
 
-def quality_metrics(settings: Settings, t: datetime, src: Source) -> dict[Key, float]:
+def in_future(stamp: datetime, t: datetime, wall: datetime) -> bool:
+    """SPEC §3: stamped more than 5 minutes after the later of T and the run's wall clock.
+
+    A row stamped after T but not after the wall clock is only later than T: no issue.
+    """
+    later = t if t >= wall else wall
+    return stamp - later > FUTURE_TOLERANCE
+
+
+def quality_metrics(
+    settings: Settings, t: datetime, src: Source, *, wall: datetime
+) -> dict[Key, float]:
     suppliers, couples, subscriptions = src.suppliers, src.couples, src.subscriptions
     fx_rates, sessions, invitations = src.fx_rates, src.user_sessions, src.invitations
     rev = Revenue(settings, [], fx_rates)
-    limit = t + FUTURE_TOLERANCE
-    future = sum(1 for r in suppliers if r["created_at"] > limit)
-    future += sum(1 for r in couples if r["created_at"] > limit)
-    future += sum(1 for s in sessions if s["created_at"] > limit)
-    future += sum(1 for i in invitations if i["sent_at"] > limit)
+    wall = instant(wall)
+    future = sum(1 for r in suppliers if in_future(r["created_at"], t, wall))
+    future += sum(1 for r in couples if in_future(r["created_at"], t, wall))
+    future += sum(1 for s in sessions if in_future(s["created_at"], t, wall))
+    future += sum(1 for i in invitations if in_future(i["sent_at"], t, wall))
     counts = {
         "subscription_negative_amount": sum(1 for r in subscriptions if r["amount_minor"] < 0),
         "subscription_missing_fx_rate": sum(1 for r in subscriptions if rev.fx(r) is None),
@@ -504,15 +517,18 @@ def source(tables: Tables) -> Source:
     return Source(**{name: list(given.get(name, ())) for name in Tables.__annotations__})
 
 
-def compute(settings: Settings, t: datetime, **tables: Unpack[Tables]) -> dict[Key, float]:
-    """Every SPEC §4 contract series at instant ``t``."""
+def compute(
+    settings: Settings, t: datetime, *, wall: datetime, **tables: Unpack[Tables]
+) -> dict[Key, float]:
+    """Every SPEC §4 contract series at instant ``t``, evaluated by a run whose wall clock
+    reads ``wall`` (only ``timestamp_in_future`` looks at it)."""
     t, src = instant(t), source(tables)
     out: dict[Key, float] = {}
     out.update(revenue_metrics(settings, t, src.subscriptions, src.fx_rates))
     out.update(user_metrics(settings, t, src.suppliers, src.couples, src.user_sessions))
     out.update(viral_metrics(settings, t, src.invitations, src.user_sessions))
     out.update(engagement_metrics(settings, t, src.user_sessions))
-    out.update(quality_metrics(settings, t, src))
+    out.update(quality_metrics(settings, t, src, wall=wall))
     return out
 
 

@@ -221,20 +221,27 @@ def migrate(url: str, cfg: Config) -> None:
     _migrate(url, cfg, create_source_tables=True)
 
 
-def evaluate(url: str, cfg: Config, at: datetime) -> Evaluation:
-    """Run the engine at ``at`` and insist that every group computed."""
+def evaluate(url: str, cfg: Config, at: datetime, wall: datetime | None = None) -> Evaluation:
+    """Run the engine at ``at`` with the wall clock ``wall`` (default: now) and insist that
+    every group computed."""
     from exporter.engine import evaluate as _evaluate
 
-    ev = _evaluate(url, cfg, at)
+    ev = _evaluate(url, cfg, at, wall)
     assert not ev.errors, ev.errors
     return ev
 
 
 def run(
-    url: str, at: datetime, cfg: Config | None = None, /, **tables: Iterable[Mapping[str, Any]]
+    url: str,
+    at: datetime,
+    cfg: Config | None = None,
+    /,
+    *,
+    wall: datetime | None = None,
+    **tables: Iterable[Mapping[str, Any]],
 ) -> Evaluation:
     """migrate + load + evaluate on a fresh database: the hand-computed tests' one call."""
     cfg = cfg if cfg is not None else config()
     migrate(url, cfg)
     load(url, cfg.source_schema, **tables)
-    return evaluate(url, cfg, at)
+    return evaluate(url, cfg, at, wall)

@@ -7,17 +7,21 @@ local midnights (00:00Z, then 23:00Z once summer time starts), not every 24 h.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter import catalog
+from exporter.engine import Engine, evaluate_many
 from exporter.errors import ConfigError
+from exporter.groups import GROUPS
 from exporter.history.backfill import backfill, instants, openmetrics, parse_step
 from exporter.serve.service import collect
+from exporter.snapshot import Snapshot
 from tests import support as S
 from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.conftest import require_tool
@@ -122,8 +126,6 @@ def test_prometheus_answers_with_the_values_of_collect_at(db_url: str, tmp_path:
 
 def test_openmetrics_groups_each_family_once(db_url: str, tmp_path: Path) -> None:
     cfg = clock_change_week(db_url)
-    from exporter.history.backfill import evaluate_many
-
     stamps = instants(FIRST, LAST, parse_step("1d"), cfg.reporting.zone, NOW)
     text = openmetrics(evaluate_many(db_url, cfg, stamps, jobs=3), cfg).decode()
     lines = text.splitlines()
@@ -207,3 +209,74 @@ def test_cli_writes_the_file(db_url: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "5 instants" in proc.stdout
     assert out.read_text().endswith("# EOF\n")
+
+
+FUTURE = ("execmetrics_data_quality_issues", (("check", "timestamp_in_future"),))
+
+
+def _rows_after_the_range(url: str) -> None:
+    """Four rows stamped after the backfill's last instant but before NOW, and one a day
+    after NOW."""
+    S.load(
+        url,
+        suppliers=[S.supplier(4, datetime(2026, 4, 15, tzinfo=UTC))],
+        couples=[
+            S.couple(12, datetime(2026, 4, 2, tzinfo=UTC)),
+            S.couple(13, NOW + timedelta(days=1)),
+        ],
+        user_sessions=[S.session(4, datetime(2026, 5, 1, tzinfo=UTC), supplier_id=1)],
+        invitations=[S.invite(3, 1, datetime(2026, 5, 31, 23, 59, tzinfo=UTC))],
+    )
+
+
+def test_a_backfill_counts_no_row_stamped_before_its_wall_clock(db_url: str) -> None:
+    # SPEC §3: the past instants of a backfill are checked against the later of T and the
+    # run's wall clock, so rows stamped since the range (before the run) are no issue.
+    # Under the rule of T + 5 minutes every instant would have counted all five rows.
+    cfg = clock_change_week(db_url)
+    _rows_after_the_range(db_url)
+    stamps = instants(FIRST, LAST, parse_step("1d"), cfg.reporting.zone, NOW)
+    at_now = evaluate_many(db_url, cfg, stamps, jobs=3, wall=NOW)
+    assert [ev.series(FUTURE[0])[FUTURE[1]] for _, ev in at_now.evaluations] == [1.0] * 5
+    # Today's clock (after NOW + 1 day): none of the later rows is in the future.
+    today = evaluate_many(db_url, cfg, stamps, jobs=3)
+    assert [ev.series(FUTURE[0])[FUTURE[1]] for _, ev in today.evaluations] == [0.0] * 5
+
+
+def test_the_backfill_file_uses_its_now_as_the_wall_clock(db_url: str, tmp_path: Path) -> None:
+    cfg = clock_change_week(db_url)
+    _rows_after_the_range(db_url)
+    out = tmp_path / "history.om"
+    backfill(db_url, cfg, FIRST, LAST, parse_step("1d"), out, progress=False, now=NOW)
+    values = [
+        s.value
+        for family in text_string_to_metric_families(out.read_text())
+        for s in family.samples
+        if s.name == FUTURE[0] and s.labels == dict(FUTURE[1])
+    ]
+    assert values == [1.0] * 5  # couple 13 only, at every instant
+
+
+def test_evaluate_many_reads_the_wall_clock_once(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = clock_change_week(db_url)
+    walls: list[datetime | None] = []
+    run_group = Engine.run_group
+
+    def spy(
+        self: Engine, group: Any, at: datetime | None = None, wall: datetime | None = None
+    ) -> Snapshot:
+        walls.append(wall)
+        return run_group(self, group, at, wall)
+
+    monkeypatch.setattr(Engine, "run_group", spy)
+    stamps = instants(FIRST, LAST, parse_step("1d"), cfg.reporting.zone, NOW)
+    before = datetime.now(UTC)
+    history = evaluate_many(db_url, cfg, stamps, jobs=3)
+    after = datetime.now(UTC)
+    assert len(history.evaluations) == len(stamps)
+    assert len(walls) == len(stamps) * len(GROUPS)
+    assert len(set(walls)) == 1  # one reading for every (instant, group) task
+    (wall,) = set(walls)
+    assert wall is not None and before <= wall <= after

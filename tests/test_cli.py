@@ -12,6 +12,7 @@ import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -286,6 +287,30 @@ def test_collect_on_a_freshly_loaded_database(db_url: str) -> None:
     for group in ("revenue", "users", "viral", "engagement", "quality"):
         assert v("group_last_run_success", group=group) == 1.0
         assert v("group_evaluation_timestamp_seconds", group=group) == T.timestamp()
+
+
+def test_collect_at_a_past_instant_counts_no_row_stamped_since(db_url: str) -> None:
+    # SPEC §3: collect --at reads the wall clock of its run (now); a row stamped after a
+    # past T but before now is no issue, one stamped more than 5 minutes from now is.
+    env = cli_env(db_url)
+    assert run_cli("migrate", "--create-source-tables", env=env).returncode == 0
+    load_small_dataset(db_url)
+    future = ("execmetrics_data_quality_issues", (("check", "timestamp_in_future"),))
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO suppliers (id, created_at) VALUES (90, %s)", (T + timedelta(days=1),)
+        )
+    proc = run_cli("collect", "--at", T.isoformat(), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert exposition_values(proc.stdout)[future] == 0
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO suppliers (id, created_at) VALUES (91, %s)",
+            (datetime.now(UTC) + timedelta(days=1),),
+        )
+    proc = run_cli("collect", "--at", T.isoformat(), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert exposition_values(proc.stdout)[future] == 1
 
 
 def test_collect_never_migrates_it_says_to_run_migrate(db_url: str) -> None:

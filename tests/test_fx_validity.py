@@ -90,7 +90,7 @@ def test_the_oracle_reads_invalid_rates_the_same_way() -> None:
     subs = [sub(1, 1, amount_minor=10000, currency="EUR", started_at=START)]
     for bad in INVALID:
         rates = [rate("EUR", "2024-01-01", "0.5"), rate("EUR", "2024-03-01", bad)]
-        out = oracle.compute(s, T, subscriptions=subs, fx_rates=rates)
+        out = oracle.compute(s, T, wall=T, subscriptions=subs, fx_rates=rates)
         assert out[oracle.key("mrr", currency="GBP")] == 50.0
         assert out[oracle.key("data_quality_issues", check="fx_rate_invalid")] == 1
         assert oracle.rate_is_valid(Decimal(bad)) is False

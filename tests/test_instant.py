@@ -116,7 +116,7 @@ def test_month_back_ambiguous_wall_time_reads_first_occurrence() -> None:
 
 def test_instant_dataclass() -> None:
     t = ts("2024-03-31 10:00", LONDON)
-    inst = Instant.at(t.astimezone(ZoneInfo(LONDON)), ZoneInfo(LONDON))
+    inst = Instant.at(t.astimezone(ZoneInfo(LONDON)), ZoneInfo(LONDON), wall=t)  # a live run
     assert inst.t == ts("2024-03-31 09:00")
     assert inst.t.utcoffset() == timedelta(0)
     assert inst.m1 == ts("2024-02-29 10:00")
@@ -126,6 +126,56 @@ def test_instant_dataclass() -> None:
     assert inst.future_limit == ts("2024-03-31 09:05")
     with pytest.raises(ValueError):
         Instant.at(datetime(2024, 3, 31, 10, 0), ZoneInfo(LONDON))
+
+
+def test_future_limit_is_five_minutes_after_the_later_of_t_and_the_wall_clock() -> None:
+    # SPEC §3 timestamp_in_future: more than 5 minutes after max(T, wall clock of the run).
+    zone = ZoneInfo(LONDON)
+    t = ts("2024-03-31 09:00")
+    # A past T (a backfill, last month's report): the wall clock decides.
+    past = Instant.at(t, zone, wall=ts("2024-06-01 12:00"))
+    assert past.future_limit == ts("2024-06-01 12:05")
+    assert past.t == t  # T itself, and everything derived from it, does not move
+    assert past.m1 == ts("2024-02-29 10:00")
+    # T ahead of the wall clock (a live-ish instant a little in the future): T decides.
+    ahead = Instant.at(t, zone, wall=ts("2024-03-31 08:00"))
+    assert ahead.future_limit == ts("2024-03-31 09:05")
+    # The wall clock is kept in UTC, whatever zone it was given in.
+    local_wall = Instant.at(t, zone, wall=ts("2024-06-01 12:00").astimezone(zone))
+    assert local_wall.wall == ts("2024-06-01 12:00")
+    assert local_wall.wall.utcoffset() == timedelta(0)
+    with pytest.raises(ValueError):
+        Instant.at(t, zone, wall=datetime(2024, 6, 1, 12, 0))
+
+
+def test_the_wall_clock_defaults_to_now() -> None:
+    zone = ZoneInfo(LONDON)
+    before = datetime.now(UTC)
+    inst = Instant.at(ts("2024-03-31 09:00"), zone)
+    after = datetime.now(UTC)
+    assert before <= inst.wall <= after
+    assert before + timedelta(minutes=5) <= inst.future_limit <= after + timedelta(minutes=5)
+    # The far future is never before now: T decides.
+    far = Instant.at(ts("9999-01-01 00:00"), zone)
+    assert far.future_limit == ts("9999-01-01 00:05")
+
+
+def test_the_engine_reads_the_clock_once_for_t_and_the_wall_clock() -> None:
+    from exporter.config import Config
+    from exporter.engine import Engine
+
+    engine = Engine(db=None, config=Config(), groups=())  # type: ignore[arg-type]
+    before = datetime.now(UTC)
+    live = engine.instant()  # serve: T is now, and so is the wall clock
+    assert before <= live.t == live.wall <= datetime.now(UTC)
+    at = ts("2024-03-31 09:00")
+    past = engine.instant(at)  # collect --at: the wall clock is now
+    assert past.t == at
+    assert before <= past.wall <= datetime.now(UTC)
+    wall = ts("2024-06-01 12:00")
+    given = engine.instant(at, wall)  # backfill, report: the run's one reading
+    assert (given.t, given.wall) == (at, wall)
+    assert given.future_limit == ts("2024-06-01 12:05")
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,14 @@ SMALL = [
     timedelta(days=1),
     timedelta(days=-1),
 ]
+WALL_OFFSETS = [
+    timedelta(0),
+    timedelta(0),
+    timedelta(days=-1),
+    timedelta(hours=1),
+    timedelta(days=20),
+    timedelta(days=400),
+]
 DB_EXAMPLES = settings(
     max_examples=40,
     deadline=None,
@@ -80,8 +88,12 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     cap = draw(st.sampled_from([14400, 3600]))
     m1 = oracle.m1_of(t, tz)
     day_start = oracle.day_start_of(t, tz)
+    # The run's wall clock: T itself (a live run), behind T (an instant ahead of the
+    # clock), or after T (a past instant: rows stamped since are no issue).
+    wall = t + draw(st.sampled_from(WALL_OFFSETS))
     anchors = [
         t,
+        wall,
         m1,
         day_start,
         t - timedelta(days=1),
@@ -255,6 +267,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
 
     return {
         "t": t,
+        "wall": wall,
         "settings": oracle.Settings(
             timezone=tz,
             currency=currency,
@@ -352,14 +365,14 @@ def test_engine_identity_and_agreement_with_oracle(db_url: str, case: dict[str, 
     SPEC §4 series, at T and (a second, free instant) at M1: same series, values within
     1e-6 relative."""
     cfg = load_case(db_url, case)
-    s, t = case["settings"], case["t"]
+    s, t, wall = case["settings"], case["t"], case["wall"]
     m1 = oracle.m1_of(t, s.timezone)
-    ev = evaluate(db_url, cfg, t)
-    at_m1 = evaluate(db_url, cfg, m1)
+    ev = evaluate(db_url, cfg, t, wall)
+    at_m1 = evaluate(db_url, cfg, m1, wall)
     problems = identity_problems(ev, at_m1, s.currency)
     problems += [f"not a catalog metric: {n}" for n in {n for n, _ in ev} - set(catalog.BY_NAME)]
     for label, instant, got in (("T", t, ev), ("M1", m1, at_m1)):
-        expected = oracle.compute(s, instant, **case["tables"])
+        expected = oracle.compute(s, instant, wall=wall, **case["tables"])
         problems += [f"at {label}: {p}" for p in diff(contract_series(got), expected)]
         growth = oracle.compute_growth(s, instant, **case["tables"])
         problems += [f"at {label}: {p}" for p in diff(growth_series(got), growth)]
@@ -372,10 +385,10 @@ def test_engine_identity_and_agreement_with_oracle(db_url: str, case: dict[str, 
 @settings(max_examples=100, deadline=None)
 @given(case=cases())
 def test_oracle_movement_identity_and_ranges(case: dict[str, Any]) -> None:
-    s, t = case["settings"], case["t"]
-    out = oracle.compute(s, t, **case["tables"])
+    s, t, wall = case["settings"], case["t"], case["wall"]
+    out = oracle.compute(s, t, wall=wall, **case["tables"])
     m1 = oracle.m1_of(t, s.timezone)
-    at_m1 = oracle.compute(s, m1, **case["tables"])
+    at_m1 = oracle.compute(s, m1, wall=wall, **case["tables"])
     cur = s.currency
 
     def v(res: dict, name: str, **labels: str) -> float | None:
@@ -426,7 +439,7 @@ def test_oracle_on_the_hand_computed_movements() -> None:
         sub(8, 5, amount_minor=4000, started_at=jan, ended_at=jun),
         sub(9, 6, amount_minor=5000, started_at=jan),
     ]
-    out = oracle.compute(oracle.Settings(), t, subscriptions=subs)
+    out = oracle.compute(oracle.Settings(), t, wall=t, subscriptions=subs)
     k = oracle.key
     assert out[k("mrr", currency="GBP")] == 122.0
     assert {m: out[k("mrr_movement", currency="GBP", movement=m)] for m in oracle.MOVEMENTS} == {
@@ -445,7 +458,7 @@ def test_oracle_on_the_hand_computed_movements() -> None:
 def test_oracle_absent_ratios_and_viral_rules() -> None:
     t = T
     s = oracle.Settings()
-    empty = oracle.compute(s, t)
+    empty = oracle.compute(s, t, wall=t)
     k = oracle.key
     for name in (
         "mrr_growth_ratio",
@@ -460,7 +473,9 @@ def test_oracle_absent_ratios_and_viral_rules() -> None:
     assert empty[k("invitations_sent", window="30d")] == 0
     quality = [key for key in empty if key[0] == "execmetrics_data_quality_issues"]
     assert len(quality) == len(oracle.QUALITY_CHECKS)
-    active = oracle.compute(s, t, user_sessions=[session(1, t - timedelta(hours=1), supplier_id=1)])
+    active = oracle.compute(
+        s, t, wall=t, user_sessions=[session(1, t - timedelta(hours=1), supplier_id=1)]
+    )
     assert active[k("viral_coefficient", window="30d")] == 0
     assert active[k("invites_per_supplier", window="30d")] == 0
     assert k("invitation_conversion_ratio", window="30d") not in active
@@ -476,11 +491,11 @@ def test_oracle_fx_and_validity() -> None:
         sub(4, 4, amount_minor=100, started_at=ts("2024-06-02"), ended_at=ts("2024-06-01")),
     ]
     rates = [rate("EUR", "2024-06-30", "0.5"), rate("EUR", "2024-07-01", "1")]
-    out = oracle.compute(s, t, subscriptions=subs, fx_rates=rates)
+    out = oracle.compute(s, t, wall=t, subscriptions=subs, fx_rates=rates)
     # 40 x 1 + 40 x 0.5 = 60; rows 3 and 4 left out
     assert out[oracle.key("mrr", currency="GBP")] == 60.0
     rates_late = [rate("EUR", "2024-07-01", "1")]
-    out = oracle.compute(s, t, subscriptions=subs, fx_rates=rates_late)
+    out = oracle.compute(s, t, wall=t, subscriptions=subs, fx_rates=rates_late)
     assert out[oracle.key("mrr", currency="GBP")] == 40.0
     assert out[oracle.key("data_quality_issues", check="subscription_missing_fx_rate")] == 1
     assert out[oracle.key("data_quality_issues", check="subscription_negative_amount")] == 1

@@ -1,16 +1,31 @@
 """Data quality (SPEC §3 table): each check counted, the row left out only where it distorts.
 
 Reading (tests/oracle.py R4): checks count rows over whole tables, independently of each
-other and of T, except timestamp_in_future (created_at / sent_at > T + 5 minutes).
+other and of T, except timestamp_in_future (created_at / sent_at more than 5 minutes after
+the later of T and the wall clock of the run).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
 
 from pytest import approx
 
 from exporter import catalog
 from tests.instants import DAY, HOUR, MINUTE, SECOND, T, ts
-from tests.support import config, couple, invite, rate, run, session, sub, supplier, with_suppliers
+from tests.support import (
+    config,
+    couple,
+    invite,
+    rate,
+    run,
+    session,
+    sub,
+    supplier,
+    truncate,
+    with_suppliers,
+)
 
 SHARED_DATABASE = True  # see conftest's db_url
 
@@ -124,10 +139,12 @@ def test_invitation_accepted_before_sent(db_url: str) -> None:
 
 
 def test_timestamp_in_future(db_url: str) -> None:
+    # A live run: the wall clock reads T, so the limit is T + 5 minutes.
     limit = T + 5 * MINUTE
     ev = run(
         db_url,
         T,
+        wall=T,
         suppliers=[
             supplier(1, created_at=limit),  # exactly 5 min after T: not "more than"
             supplier(2, created_at=limit + SECOND),  # counted
@@ -196,3 +213,65 @@ def test_subscription_invalid_interval(db_url: str) -> None:
     assert checks(ev) == zeros_but(subscription_invalid_interval=2)
     assert ev.value("execmetrics_mrr", currency="GBP") == approx(10.0)
     assert ev.value("execmetrics_paying_suppliers") == 1
+
+
+def _stamped(*stamps: datetime) -> dict[str, list[dict[str, Any]]]:
+    """One row of each checked table per stamp, so each stamp counts 4 when in the future."""
+    return {
+        "suppliers": [supplier(i, created_at=at) for i, at in enumerate(stamps, 1)],
+        "couples": [couple(i, created_at=at) for i, at in enumerate(stamps, 1)],
+        "user_sessions": [session(i, at, supplier_id=1) for i, at in enumerate(stamps, 1)],
+        "invitations": [invite(i, 1, sent_at=at) for i, at in enumerate(stamps, 1)],
+    }
+
+
+def test_a_past_t_counts_no_row_stamped_after_it_but_before_the_wall_clock(
+    db_url: str,
+) -> None:
+    # T is a past instant (a backfill, last month's report): the run's clock reads 30
+    # days later. Rows stamped after T but not more than 5 minutes after the wall clock
+    # are only later than T; the old rule (T + 5 minutes) counted the first three stamps.
+    wall = T + 30 * DAY
+    ev = run(
+        db_url,
+        T,
+        wall=wall,
+        **_stamped(
+            T + 5 * MINUTE + SECOND,  # after T's old limit, long before the wall clock
+            T + DAY,
+            wall - SECOND,
+            wall + 4 * MINUTE,  # within the tolerance of the wall clock
+            wall + 5 * MINUTE,  # exactly 5 minutes: not "more than"
+        ),
+    )
+    assert checks(ev) == zeros_but()
+    truncate(db_url)
+    ev = run(db_url, T, wall=wall, **_stamped(wall + 5 * MINUTE + SECOND, wall + 6 * MINUTE))
+    assert checks(ev) == zeros_but(timestamp_in_future=8)  # 2 stamps x 4 tables
+
+
+def test_a_t_ahead_of_the_wall_clock_is_checked_against_t(db_url: str) -> None:
+    # T a little in the future of the run's clock: the later of the two is T.
+    wall = T - HOUR
+    ev = run(
+        db_url,
+        T,
+        wall=wall,
+        **_stamped(
+            wall + 6 * MINUTE,  # more than 5 minutes after the wall clock, but before T
+            T + 4 * MINUTE,
+            T + 6 * MINUTE,  # counted
+        ),
+    )
+    assert checks(ev) == zeros_but(timestamp_in_future=4)
+
+
+def test_collect_at_a_past_instant_reads_the_wall_clock_now(db_url: str) -> None:
+    # No wall clock given (collect --at): the run's own clock, now. T is years ago, so a
+    # row stamped after T is no issue; one stamped a day from now is.
+    soon = datetime.now(UTC) + DAY
+    ev = run(db_url, T, **_stamped(T + DAY, T + 400 * DAY))
+    assert checks(ev) == zeros_but()
+    truncate(db_url)
+    ev = run(db_url, T, **_stamped(T + DAY, soon))
+    assert checks(ev) == zeros_but(timestamp_in_future=4)

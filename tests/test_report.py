@@ -12,7 +12,7 @@ import io
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -192,3 +192,29 @@ def test_cli_writes_csv(db_url: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert _csv_rows(out.read_bytes())["mrr"]["value"] == "74.99"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_past_month_counts_no_row_stamped_since_as_in_the_future(db_url: str) -> None:
+    # SPEC §3: the report's instants are past month ends; a row stamped after them but
+    # before the run's wall clock (``now``) is no issue, at any of the 13 instants. Under
+    # the rule of T + 5 minutes every instant would have counted all five rows below.
+    cfg = march_2026(db_url)
+    S.load(
+        db_url,
+        suppliers=[S.supplier(5, datetime(2026, 4, 15, tzinfo=UTC))],
+        couples=[
+            S.couple(13, datetime(2026, 4, 2, tzinfo=UTC)),
+            S.couple(14, NOW + timedelta(days=1)),  # after the run's clock: counted
+        ],
+        user_sessions=[S.session(4, datetime(2026, 5, 1, tzinfo=UTC), supplier_id=1)],
+        invitations=[S.invite(3, 1, datetime(2026, 5, 20, tzinfo=UTC))],
+    )
+    future = ("execmetrics_data_quality_issues", {"check": "timestamp_in_future"})
+
+    data = build(db_url, cfg, MARCH, "csv", now=NOW).data
+    assert dict(data.quality)["timestamp_in_future"] == 1
+    assert [p.evaluation.value(future[0], **future[1]) for _, p in data.months] == [1] * 12
+    # Built today (after NOW + 1 day), not even couple 14 is in the future.
+    today = build(db_url, cfg, MARCH, "csv").data
+    assert dict(today.quality)["timestamp_in_future"] == 0
+    assert [p.evaluation.value(future[0], **future[1]) for _, p in today.months] == [0] * 12

@@ -12,8 +12,8 @@ from typing import Any
 from pytest import approx
 
 from tests import oracle
-from tests.instants import DAY, SECOND, T, ts
-from tests.support import config, rate, run, sub, supplier
+from tests.instants import DAY, HOUR, MINUTE, SECOND, T, ts
+from tests.support import config, couple, invite, rate, run, session, sub, supplier, truncate
 
 SHARED_DATABASE = True  # see conftest's db_url
 
@@ -26,7 +26,7 @@ def movements(ev: Any) -> dict[str, float | None]:
 
 
 def oracle_values(cfg: Any, t: datetime, **tables: Any) -> dict[str, Any]:
-    out = oracle.compute(oracle.settings_of(cfg), t, **tables)
+    out = oracle.compute(oracle.settings_of(cfg), t, wall=t, **tables)
     return {
         "mrr": out.get(oracle.key("mrr", currency="GBP")),
         "paying": out.get(oracle.key("paying_suppliers")),
@@ -176,3 +176,41 @@ def test_signups_today_when_t_is_the_local_midnight(db_url: str) -> None:
     assert ev.value("execmetrics_signups_today", user_type="supplier") == 1
     assert ev.value("execmetrics_registered_users", user_type="supplier") == 2
     assert oracle_values(cfg, t, suppliers=suppliers)["signups_supplier"] == 1
+
+
+def test_the_future_is_after_the_later_of_t_and_the_wall_clock(db_url: str) -> None:
+    # SPEC §3: a row is in the future when stamped more than 5 minutes after the later of
+    # T and the wall clock of the run. One supplier, couple, session and invitation per
+    # stamp; the stamps sit on both edges (4 and 6 minutes past T and past the wall
+    # clock) and between T and the wall clock.
+    stamps = [
+        T + 4 * MINUTE,
+        T + 6 * MINUTE,
+        T + DAY,
+        T + 30 * DAY + 4 * MINUTE,
+        T + 30 * DAY + 6 * MINUTE,
+    ]
+    tables: dict[str, Any] = {
+        "suppliers": [supplier(i, created_at=at) for i, at in enumerate(stamps, 1)],
+        "couples": [couple(i, created_at=at) for i, at in enumerate(stamps, 1)],
+        "user_sessions": [session(i, at, couple_id=1) for i, at in enumerate(stamps, 1)],
+        "invitations": [invite(i, 1, sent_at=at) for i, at in enumerate(stamps, 1)],
+    }
+    cfg = config()
+    cases = [
+        # (wall clock, stamps in the future) by hand
+        (T, 4),  # a live run: every stamp but T + 4 minutes
+        (T - HOUR, 4),  # T ahead of the clock: T still decides
+        (T + HOUR, 3),  # T + 6 minutes is before the clock now; T + 1 day is not
+        (T + DAY - 5 * MINUTE, 2),  # T + 1 day is exactly 5 minutes after it: not "more"
+        (T + 30 * DAY, 1),  # a month later: only 6 minutes after the clock
+        (T + 60 * DAY, 0),  # long after: a past T counts no later row
+    ]
+    for wall, stamps_in_future in cases:
+        ev = run(db_url, T, cfg, wall=wall, **tables)
+        truncate(db_url)
+        got = ev.value("execmetrics_data_quality_issues", check="timestamp_in_future")
+        assert got == 4 * stamps_in_future, wall
+        out = oracle.compute(oracle.settings_of(cfg), T, wall=wall, **tables)
+        key = oracle.key("data_quality_issues", check="timestamp_in_future")
+        assert out[key] == 4 * stamps_in_future, wall

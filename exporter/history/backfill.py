@@ -140,13 +140,14 @@ def backfill(
     """Evaluate the instants and write the file (whole, or not at all)."""
     from tqdm import tqdm
 
+    now = now or datetime.now(UTC)  # the run's wall clock, for the range and every instant
     at = instants(start, end, step, config.reporting.zone, now)
     check_writable(out)
     ensure_schema(url, config)
     with tqdm(
         total=len(at), unit="instant", desc="backfill", disable=not progress, leave=False
     ) as bar:
-        history = evaluate_many(url, config, at, jobs=jobs, progress=bar.update)
+        history = evaluate_many(url, config, at, jobs=jobs, progress=bar.update, wall=now)
     body = openmetrics(history, config)
     with atomic_writer(out) as fh:
         fh.write(body)

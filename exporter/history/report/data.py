@@ -131,8 +131,8 @@ def _signups(conn: Any, month: Month, config: Config) -> dict[str, float]:
     return {str(r[0]): float(r[1]) for r in rows}
 
 
-def _movers(conn: Any, at: datetime, config: Config) -> tuple[Mover, ...]:
-    params = parameters(Instant.at(at, config.reporting.zone), config)
+def _movers(conn: Any, at: datetime, wall: datetime, config: Config) -> tuple[Mover, ...]:
+    params = parameters(Instant.at(at, config.reporting.zone, wall), config)
     params.update(top=TOP_MOVERS)
     rows = conn.execute(read_sql("report/movers.sql"), params).fetchall()
     return tuple(
@@ -150,15 +150,16 @@ def gather(
 ) -> ReportData:
 
     zone = config.reporting.zone
-    reportable(month, zone, now)
+    wall = now or datetime.now(UTC)  # the run's wall clock, the same for every instant
+    reportable(month, zone, wall)
     ensure_schema(url, config)
     shown = [month.shift(k) for k in range(-MONTHS_SHOWN, 1)]  # year ago .. the month
     ends = [m.end(zone) for m in shown]
-    history = evaluate_many(url, config, ends, jobs=jobs)
+    history = evaluate_many(url, config, ends, jobs=jobs, wall=wall)
     try:
         with Database(url, config, max_size=2) as db, db.reading() as conn:
             signups = [_signups(conn, m, config) for m in shown]
-            movers = _movers(conn, ends[-1], config)
+            movers = _movers(conn, ends[-1], wall, config)
     except Exception as exc:
         import psycopg
 

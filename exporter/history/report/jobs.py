@@ -64,11 +64,12 @@ def weekly_csv(url: str, config: Config, now: datetime | None = None) -> tuple[s
     from exporter.history.report.csvfile import _cell
 
     zone = config.reporting.zone
-    today = (now or datetime.now(UTC)).astimezone(zone).date()
+    now = now or datetime.now(UTC)  # the run's wall clock, the same for both instants
+    today = now.astimezone(zone).date()
     monday = today - timedelta(days=today.weekday())
     at = local_midnight(monday, zone)
     before = local_midnight(monday - timedelta(days=7), zone)
-    history = evaluate_many(url, config, [before, at], jobs=4)
+    history = evaluate_many(url, config, [before, at], jobs=4, wall=now)
     (_, ev_before), (_, ev_at) = history.evaluations
     lines = ["metric,unit,week,value,week_before,change"]
     text = []

@@ -1,8 +1,9 @@
 -- Data-quality checks (SPEC §3), counted over the whole source tables (one pass per
 -- table, the sessions through their per-day rollup); the future-timestamp check is
--- relative to T. Each row is left out only of
--- the numbers it would distort: see the views subscription_periods and valid_sessions
--- and the viral group's acceptance rule.
+-- relative to the later of T and the run's wall clock (future_limit, exporter/instant.py),
+-- so a row stamped after a past T but not after the wall clock is no issue. Each row is
+-- left out only of the numbers it would distort: see the views subscription_periods and
+-- valid_sessions and the viral group's acceptance rule.
 WITH subs AS (
     SELECT count(*) FILTER (WHERE s.amount_minor < 0) AS negative_amount,
            count(*) FILTER (
