@@ -679,8 +679,35 @@ def _table(result: ScaleResult) -> list[str]:
     return lines
 
 
+def nonnegative_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """(intercept, slope) of the least-squares line with both held at zero or above.
+
+    A cycle time cannot fall below zero nor shrink as history grows; an unconstrained
+    line through noisy points can do both (a slightly negative slope projected 100x
+    gives a negative time). With two parameters the constrained optimum is the plain
+    one when it is feasible, else the best line with one of them at zero.
+    """
+    fit = statistics.linear_regression(xs, ys)
+    if fit.intercept >= 0 and fit.slope >= 0:
+        return fit.intercept, fit.slope
+    candidates = [(max(0.0, statistics.fmean(ys)), 0.0)]  # flat
+    sxx = sum(x * x for x in xs)
+    if sxx > 0:
+        candidates.append((0.0, max(0.0, sum(x * y for x, y in zip(xs, ys, strict=True)) / sxx)))
+
+    def sse(c: tuple[float, float]) -> float:
+        return sum((c[0] + c[1] * x - y) ** 2 for x, y in zip(xs, ys, strict=True))
+
+    return min(candidates, key=sse)
+
+
+# Projections need a trend: with fewer measured scales only the measured points print.
+MIN_SCALES_TO_PROJECT = 3
+
+
 def _fit(results: list[ScaleResult]) -> list[str]:
-    """Cycle time against session rows: a least-squares line, and its projections."""
+    """Cycle time against session rows: a line that cannot go negative, and (from three
+    measured scales on) its projections."""
     points = [
         (r.rows["user_sessions"], r.figures["cycle"].median)
         for r in results
@@ -688,26 +715,26 @@ def _fit(results: list[ScaleResult]) -> list[str]:
     ]
     if len(points) < 2:
         return []
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    fit = statistics.linear_regression(xs, ys)
+    xs, ys = [float(p[0]) for p in points], [p[1] for p in points]
+    intercept, slope = nonnegative_line(xs, ys)
     lines = [
         "## Cycle time against history size",
         "",
-        f"Least-squares line over {len(points)} scales: cycle ≈ {fit.intercept:.3f} s + "
-        f"{fit.slope * 1e6:.3f} s per million session rows.",
+        f"Least-squares line over {len(points)} scales, intercept and slope held at zero or "
+        f"above: cycle ≈ {intercept:.3f} s + {slope * 1e6:.3f} s per million session rows.",
         "",
         "| session rows | measured cycle | fitted |",
         "|---:|---:|---:|",
     ]
-    lines += [
-        f"| {x:,} | {_fmt(y, 's')} | {_fmt(fit.intercept + fit.slope * x, 's')} |"
-        for x, y in points
-    ]
+    lines += [f"| {x:,} | {_fmt(y, 's')} | {_fmt(intercept + slope * x, 's')} |" for x, y in points]
+    if len(points) < MIN_SCALES_TO_PROJECT:
+        lines += ["", f"No projection: {len(points)} measured scales show no trend to extend."]
+        return [*lines, ""]
     base = min(xs)  # the platform today: 10× and 100× of the smallest scale measured
     for factor in (10, 100):
         x = base * factor
         lines.append(
-            f"| {x:,} (projected, {factor}× the smallest) | | {_fmt(fit.intercept + fit.slope * x, 's')} |"
+            f"| {int(x):,} (projected, {factor}× the smallest) | | {_fmt(intercept + slope * x, 's')} |"
         )
     return [*lines, ""]
 
