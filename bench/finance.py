@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from exporter.config import load_config
-from exporter.history.backfill import evaluate_many, instants, parse_step
+from exporter.engine import evaluate_many
+from exporter.history.backfill import instants, parse_step
 from exporter.history.report.build import render
 from exporter.history.report.data import gather
 from exporter.history.report.month import Month
