@@ -204,6 +204,14 @@ class TargetsConfig(_Model):
 
 class RefreshConfig(_Model):
     interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "refresh the rollups from this process; off for a replica whose database is "
+            "read-only (a hot standby: the primary's exporter refreshes, and the standby "
+            "replays the rollups)"
+        ),
+    )
 
 
 class ChangesConfig(_Model):

@@ -406,6 +406,12 @@ def _set_notify(conn: psycopg.Connection, config: Config, install: bool) -> list
     return notifying_tables(conn, config)
 
 
+def in_recovery(conn: psycopg.Connection) -> bool:
+    """Whether ``conn`` reaches a hot standby, where nothing can be written."""
+    row = conn.execute(read_sql("replica/in_recovery.sql")).fetchone()
+    return bool(row and row[0])
+
+
 def migrate_connection(
     conn: psycopg.Connection,
     config: Config,
@@ -416,6 +422,11 @@ def migrate_connection(
 ) -> MigrationResult:
     """Run every step on ``conn`` inside one transaction (committed by the caller)."""
     result = MigrationResult()
+    if in_recovery(conn):
+        raise SchemaError(
+            "the database is a hot standby (read-only, replaying its primary): "
+            "run migrate against the primary"
+        )
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
     schema = config.exporter_schema
     present = _check_ownership(conn, config)

@@ -56,6 +56,26 @@ class LocalPostgres:
         prefix = ["runuser", "-u", self.user, "--"] if self.user else []
         subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=60)
 
+    def basebackup_of(self, primary: LocalPostgres) -> None:
+        """Make this server a hot standby of ``primary`` (streaming replication, -R)."""
+        if self.user:
+            shutil.chown(self.workdir, self.user)
+        self._cmd(
+            str(self.bin / "pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(self.data),
+            "-R",
+            "-X",
+            "stream",
+            "--no-sync",
+        )
+
     def init(self) -> None:
         if self.user:
             shutil.chown(self.workdir, self.user)
@@ -105,6 +125,24 @@ def local_postgres(port: int, *, started: bool = True) -> Iterator[LocalPostgres
         server.init()
         if started:
             server.start()
+        yield server
+    finally:
+        if server.running():
+            with suppress(subprocess.SubprocessError):
+                server.stop("immediate")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def local_standby(primary: LocalPostgres, port: int) -> Iterator[LocalPostgres]:
+    """A hot standby of ``primary`` on 127.0.0.1:port (pg_basebackup -R, streaming);
+    stopped and deleted on exit."""
+    workdir = Path(tempfile.mkdtemp(prefix="execmetrics-standby-"))
+    workdir.chmod(0o755)
+    server = LocalPostgres(port, workdir)
+    try:
+        server.basebackup_of(primary)
+        server.start()
         yield server
     finally:
         if server.running():

@@ -19,6 +19,7 @@ from exporter.config import Config
 from exporter.db import CONCURRENT_JOBS, Database, backoff
 from exporter.engine import Engine
 from exporter.errors import DatabaseError, ExecMetricsError
+from exporter.migrate import in_recovery
 from exporter.serve.changes import ChangeFeed
 from exporter.serve.scheduler import MetricScheduler
 from exporter.store import Store
@@ -59,8 +60,25 @@ class Backend:
         )
         db.open()
         self.db = db
-        self.scheduler = MetricScheduler(Engine(db, self._config), db, self._store, self._config)
+        self.scheduler = MetricScheduler(
+            Engine(db, self._config), db, self._store, self._config, refresh=self._refreshes(db)
+        )
         self.changes = ChangeFeed(self._url, self._config, db, self.scheduler.request)
+
+    def _refreshes(self, db: Database) -> bool:
+        """Whether this process refreshes the rollups: as configured, and never on a hot
+        standby, where every refresh would fail (said once, here, not at every tick)."""
+        if not self._config.refresh.enabled:
+            log.info("the rollup refresh is off (refresh.enabled: false)")
+            return False
+        with db.connection() as conn:
+            standby = in_recovery(conn)
+        if standby:
+            log.warning(
+                "the database is a hot standby: this replica does not refresh the rollups"
+                " (the primary's exporter does; set refresh.enabled: false to say so)"
+            )
+        return not standby
 
     def start(self) -> None:
         """Start the jobs now when connected, else keep retrying in the background."""

@@ -41,8 +41,11 @@ class _Runs:
 
 
 class MetricScheduler:
-    def __init__(self, engine: Engine, db: Database, store: Store, config: Config) -> None:
+    def __init__(
+        self, engine: Engine, db: Database, store: Store, config: Config, *, refresh: bool = True
+    ) -> None:
         self.engine = engine
+        self.refresh = refresh  # off on a hot standby, or by refresh.enabled: false
         self.db = db
         self.store = store
         self.config = config
@@ -134,14 +137,15 @@ class MetricScheduler:
 
     def start(self) -> None:
         now = datetime.now(UTC)
-        self.scheduler.add_job(
-            self.run_refresh,
-            "interval",
-            id="refresh",
-            name="refresh materialized views",
-            seconds=self.config.refresh.interval_seconds,
-            next_run_time=now,
-        )
+        if self.refresh:
+            self.scheduler.add_job(
+                self.run_refresh,
+                "interval",
+                id="refresh",
+                name="refresh materialized views",
+                seconds=self.config.refresh.interval_seconds,
+                next_run_time=now,
+            )
         for group in self.engine.groups:
             self.scheduler.add_job(
                 self.run_group,

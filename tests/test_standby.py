@@ -1,0 +1,119 @@
+"""A real hot standby (pg_basebackup -R, streaming replication) of a primary of the test's
+own: migrate refuses it in one line, collect reads it like the primary, and serve on it
+leaves the refresh to the primary's exporter, saying so once instead of failing every
+tick."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.cli_support import (
+    assert_one_line_error,
+    cli_env,
+    exposition_values,
+    free_port,
+    load_small_dataset,
+    run_cli,
+)
+from tests.instants import T
+from tests.pgserver import LocalPostgres, local_postgres, local_standby
+from tests.processes import eventually, serve_process
+
+
+@pytest.fixture(scope="module")
+def replicated() -> Iterator[tuple[LocalPostgres, LocalPostgres]]:
+    with local_postgres(free_port()) as primary:
+        migrate = run_cli("migrate", "--create-source-tables", env=cli_env(primary.url))
+        assert migrate.returncode == 0, migrate.stderr
+        load_small_dataset(primary.url)
+        with local_standby(primary, free_port()) as standby:
+            wait_replayed(primary, standby)
+            yield primary, standby
+
+
+def wait_replayed(primary: LocalPostgres, standby: LocalPostgres, timeout: float = 30) -> None:
+    """Until the standby has replayed everything the primary has written so far."""
+    with psycopg.connect(primary.url, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_current_wal_lsn()").fetchone()
+        assert row is not None
+        target = row[0]
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(standby.url, autocommit=True) as conn:
+        while True:
+            row = conn.execute(
+                "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)
+            ).fetchone()
+            assert row is not None and row[0], "the standby is not in recovery"
+            if row[1]:
+                return
+            assert time.monotonic() < deadline, "the standby did not catch up"
+            time.sleep(0.1)
+
+
+def test_migrate_refuses_a_standby(replicated: tuple[LocalPostgres, LocalPostgres]) -> None:
+    _, standby = replicated
+    for args in (("migrate",), ("migrate", "--notify")):
+        proc = run_cli(*args, env=cli_env(standby.url))
+        line = assert_one_line_error(proc, 4)
+        assert "hot standby" in line and "primary" in line
+
+
+def test_collect_on_the_standby_equals_the_primary(
+    replicated: tuple[LocalPostgres, LocalPostgres],
+) -> None:
+    primary, standby = replicated
+    at = T.isoformat()
+    on_primary = run_cli("collect", "--at", at, env=cli_env(primary.url))
+    on_standby = run_cli("collect", "--at", at, env=cli_env(standby.url))
+    assert on_primary.returncode == on_standby.returncode == 0, on_standby.stderr
+
+    def business(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {
+            k: v
+            for k, v in exposition_values(text).items()
+            if not k[0].startswith("execmetrics_group_")
+        }
+
+    assert business(on_standby.stdout) == business(on_primary.stdout)
+    assert business(on_primary.stdout)[("execmetrics_paying_suppliers", ())] > 0
+
+
+def test_serve_on_a_standby_leaves_the_refresh_to_the_primary(
+    replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    _, standby = replicated
+    config = tmp_path / "c.yml"
+    config.write_text("refresh:\n  interval_seconds: 1\n")
+    with serve_process(standby.url, tmp_path, config=config) as server:
+        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+        time.sleep(3)  # three refresh intervals
+        values = exposition_values(server.get("/metrics").text)
+        log = server.log.read_text()
+    assert values[("execmetrics_refresh_failures_total", ())] == 0
+    assert ("execmetrics_refresh_last_success_timestamp_seconds", ()) not in values or values[
+        ("execmetrics_refresh_last_success_timestamp_seconds", ())
+    ] == 0
+    standby_lines = [line for line in log.splitlines() if "hot standby" in line]
+    assert len(standby_lines) == 1, log
+    assert "refresh failed" not in log
+
+
+def test_serve_with_the_refresh_switched_off(
+    replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    """refresh.enabled: false on a standby: no refresh, no warning, just the info line."""
+    _, standby = replicated
+    config = tmp_path / "c.yml"
+    config.write_text("refresh:\n  interval_seconds: 1\n  enabled: false\n")
+    with serve_process(standby.url, tmp_path, config=config) as server:  # logs at info
+        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+        time.sleep(2)
+        values = exposition_values(server.get("/metrics").text)
+        log = server.log.read_text()
+    assert values[("execmetrics_refresh_failures_total", ())] == 0
+    assert "refresh.enabled: false" in log and "hot standby" not in log
