@@ -59,6 +59,9 @@ class MetricDef:
     template: str
     group: GroupName | Literal["health"]
     kind: Literal["gauge", "counter"] = "gauge"
+    # False for a fact of the wall clock at the run (a replica's lag), not of the instant
+    # T: it has no past value, so a backfill leaves it out.
+    at_t: bool = True
 
     def __post_init__(self) -> None:
         if not self.name.startswith(PREFIX):
@@ -82,8 +85,10 @@ def _m(
     group: GroupName | Literal["health"],
     definition: str,
     kind: Literal["gauge", "counter"] = "gauge",
+    *,
+    at_t: bool = True,
 ) -> MetricDef:
-    return MetricDef(PREFIX + name, labels, unit, definition, group, kind)
+    return MetricDef(PREFIX + name, labels, unit, definition, group, kind, at_t)
 
 
 def _bounded(label: str) -> str:
@@ -441,6 +446,20 @@ TARGET_METRICS: tuple[MetricDef, ...] = (
     ),
 )
 
+# The database the groups read, beside the numbers (not SPEC §4): whether it is current.
+REPLICA: tuple[MetricDef, ...] = (
+    _m(
+        "database_replay_lag_seconds",
+        (),
+        SECONDS,
+        Q,
+        "When the database read is a hot standby: how far it is behind its primary, the "
+        "wall time since the last transaction it replayed (0 while it has replayed all the "
+        "WAL it received). Absent on a primary. Read at the run, by the wall clock, not at T.",
+        at_t=False,
+    ),
+)
+
 HEALTH: tuple[MetricDef, ...] = (
     _m(
         "group_interval_seconds",
@@ -534,7 +553,7 @@ HEALTH: tuple[MetricDef, ...] = (
     ),
 )
 
-ALL: tuple[MetricDef, ...] = CONTRACT + BREAKDOWNS + GROWTH + TARGET_METRICS + HEALTH
+ALL: tuple[MetricDef, ...] = CONTRACT + BREAKDOWNS + GROWTH + TARGET_METRICS + REPLICA + HEALTH
 BY_NAME: dict[str, MetricDef] = {m.name: m for m in ALL}
 
 MOVEMENTS: tuple[str, ...] = tuple(Movement)

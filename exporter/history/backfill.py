@@ -30,8 +30,9 @@ from exporter.migrate import ensure_schema
 
 _STEP = re.compile(r"^(?P<n>[0-9]+)(?P<unit>[hdw])$")
 
-# The metrics a backfill writes: what the groups compute, without the exporter's health.
-PUBLISHED = tuple(m for m in catalog.ALL if m.group != "health")
+# The metrics a backfill writes: what the groups compute at T, without the exporter's
+# health and without what only the wall clock of the run knows.
+PUBLISHED = tuple(m for m in catalog.ALL if m.group != "health" and m.at_t)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from exporter.config import Config
 from exporter.snapshot import Sample
 from exporter.store import State
 
-_PUBLISHED = catalog.CONTRACT + catalog.BREAKDOWNS + catalog.GROWTH + catalog.TARGET_METRICS
+_PUBLISHED = tuple(m for m in catalog.ALL if m.group != catalog.HEALTH_GROUP)
 
 
 def _health(name: str) -> catalog.MetricDef:
