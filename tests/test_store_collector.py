@@ -16,7 +16,13 @@ from exporter.snapshot import Sample, Snapshot, labels_of
 from exporter.store import RunRecord, Store
 
 T = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
-PUBLISHED = catalog.CONTRACT + catalog.BREAKDOWNS + catalog.GROWTH + catalog.TARGET_METRICS + catalog.REPLICA
+PUBLISHED = (
+    catalog.CONTRACT
+    + catalog.BREAKDOWNS
+    + catalog.GROWTH
+    + catalog.TARGET_METRICS
+    + catalog.REPLICA
+)
 
 
 def sample(name: str, value: float, **labels: str) -> Sample:
