@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from exporter.redaction import remember_url
 from exporter.vocabulary import TARGETS, GroupName
 
 DATABASE_URL_ENV = "EXECMETRICS_DATABASE_URL"
+REFRESH_DATABASE_URL_ENV = "EXECMETRICS_REFRESH_DATABASE_URL"
 # A database named for the product on the local server, never the `postgres` maintenance
 # database: with no URL configured, a first command fails to connect (exit 3) or finds
 # no migrated schema (exit 4) instead of writing anywhere by accident.
@@ -81,6 +83,30 @@ def _window(value: Any) -> Window:
     if not isinstance(value, str) or not _DURATION.match(value):
         raise ValueError(f"not a window like '30d', '12h' or '2w': {value!r}")
     return Window(value)
+
+
+def _url_from(
+    env: Mapping[str, str], env_name: str, url: SecretStr | None, url_file: Path | None, what: str
+) -> str | None:
+    """A connection URL from the environment, else a file (``what`` names its key), else
+    the config value; None when none is given."""
+    if env.get(env_name):
+        return remember_url(env[env_name])
+    if url_file is not None:
+        try:
+            raw = url_file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{what}: cannot read {url_file}: {exc.strerror}") from None
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{what}: {url_file} is not UTF-8 text (byte {exc.start})") from None
+        if not text:
+            raise ConfigError(f"{what}: {url_file} is empty")
+        return remember_url(text)
+    if url is not None:
+        return remember_url(url.get_secret_value())
+    return None
 
 
 class DatabaseConfig(_Model):
@@ -212,6 +238,20 @@ class RefreshConfig(_Model):
             "replays the rollups)"
         ),
     )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "the primary, when database.url is a hot standby: the refresh and its lease "
+            "run there (env EXECMETRICS_REFRESH_DATABASE_URL)"
+        ),
+    )
+    database_url_file: Path | None = Field(default=None, strict=False)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RefreshConfig:
+        if self.database_url is not None and self.database_url_file is not None:
+            raise ValueError("give either database_url or database_url_file, not both")
+        return self
 
 
 class ChangesConfig(_Model):
@@ -366,29 +406,25 @@ class Config(_Model):
 
     def database_url(self, environ: dict[str, str] | None = None) -> str:
         """The connection URL: environment first, then url_file, then url, then the default."""
-        env = os.environ if environ is None else environ
-        if env.get(DATABASE_URL_ENV):
-            return remember_url(env[DATABASE_URL_ENV])
-        if self.database.url_file is not None:
-            try:
-                raw = self.database.url_file.read_bytes()
-            except OSError as exc:
-                raise ConfigError(
-                    f"database.url_file: cannot read {self.database.url_file}: {exc.strerror}"
-                ) from None
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as exc:
-                raise ConfigError(
-                    f"database.url_file: {self.database.url_file} is not UTF-8 text "
-                    f"(byte {exc.start})"
-                ) from None
-            if not text:
-                raise ConfigError(f"database.url_file: {self.database.url_file} is empty")
-            return remember_url(text)
-        if self.database.url is not None:
-            return remember_url(self.database.url.get_secret_value())
-        return DEFAULT_DATABASE_URL
+        found = _url_from(
+            os.environ if environ is None else environ,
+            DATABASE_URL_ENV,
+            self.database.url,
+            self.database.url_file,
+            "database.url_file",
+        )
+        return found or DEFAULT_DATABASE_URL
+
+    def refresh_database_url(self, environ: dict[str, str] | None = None) -> str | None:
+        """Where the rollup refresh and its lease run, when not on ``database_url`` (the
+        primary, for a replica that reads a hot standby): environment, file, value."""
+        return _url_from(
+            os.environ if environ is None else environ,
+            REFRESH_DATABASE_URL_ENV,
+            self.refresh.database_url,
+            self.refresh.database_url_file,
+            "refresh.database_url_file",
+        )
 
 
 def _format_error(exc: ValidationError) -> str:

@@ -121,3 +121,43 @@ def test_serve_with_the_refresh_switched_off(
         log = server.log.read_text()
     assert values[("execmetrics_refresh_failures_total", ())] == 0
     assert "refresh.enabled: false" in log and "hot standby" not in log
+
+
+def test_serve_reads_the_standby_and_refreshes_on_the_primary(
+    replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    """refresh.database_url names the primary: the refresh runs there once per interval
+    with no failure, every group reads the standby, and a subscription committed on the
+    primary reaches the standby's /metrics."""
+    primary, standby = replicated
+    config = tmp_path / "c.yml"
+    config.write_text(
+        "refresh:\n  interval_seconds: 1\ngroups:\n  revenue:\n    interval_seconds: 1\n"
+    )
+    env = {"EXECMETRICS_REFRESH_DATABASE_URL": primary.url}
+    mrr = ("execmetrics_mrr", (("currency", "GBP"),))
+    with serve_process(standby.url, tmp_path, config=config, env=env) as server:
+        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+        before = exposition_values(server.get("/metrics").text)[mrr]
+        with psycopg.connect(primary.url) as conn:
+            conn.execute(
+                "INSERT INTO subscriptions (id, supplier_id, plan, status, amount_minor,"
+                " currency, interval_months, started_at) VALUES"
+                " (990001, 1, 'pro', 'active', 12000, 'GBP', 1, now() - interval '1 hour')"
+            )
+        eventually(
+            lambda: (
+                exposition_values(server.get("/metrics").text)[mrr] == pytest.approx(before + 120.0)
+            ),
+            30,
+            "the new subscription in the standby's MRR",
+        )
+        time.sleep(3)
+        values = exposition_values(server.get("/metrics").text)
+        log = server.log.read_text()
+    assert values[("execmetrics_refresh_failures_total", ())] == 0
+    assert values[("execmetrics_refresh_last_success_timestamp_seconds", ())] > 0
+    assert "hot standby" not in log and "refresh failed" not in log
+    with psycopg.connect(primary.url) as conn:
+        row = conn.execute("SELECT refreshes FROM execmetrics.refresh_lease").fetchone()
+    assert row is not None and row[0] >= 3  # once per 1 s interval, on the primary

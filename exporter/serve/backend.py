@@ -15,8 +15,10 @@ import logging
 import threading
 from collections.abc import Callable
 
+import psycopg
+
 from exporter.config import Config
-from exporter.db import CONCURRENT_JOBS, Database, backoff
+from exporter.db import CONCURRENT_JOBS, Database, backoff, describe
 from exporter.engine import Engine
 from exporter.errors import DatabaseError, ExecMetricsError
 from exporter.migrate import in_recovery
@@ -43,6 +45,7 @@ class Backend:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.db: Database | None = None
+        self.refresh_db: Database | None = None  # refresh.database_url's pool, when set
         self.scheduler: MetricScheduler | None = None
         self.changes: ChangeFeed | None = None
         self.fatal: ExecMetricsError | None = None
@@ -59,26 +62,55 @@ class Backend:
             max_size=max(self._config.database.pool_max_size, CONCURRENT_JOBS),
         )
         db.open()
+        try:
+            refresh_db = self._refresh_database(db)
+        except BaseException:
+            db.close()  # the next attempt opens both again
+            raise
         self.db = db
         self.scheduler = MetricScheduler(
-            Engine(db, self._config), db, self._store, self._config, refresh=self._refreshes(db)
+            Engine(db, self._config),
+            db,
+            self._store,
+            self._config,
+            refresh_db=refresh_db,
         )
         self.changes = ChangeFeed(self._url, self._config, db, self.scheduler.request)
 
-    def _refreshes(self, db: Database) -> bool:
-        """Whether this process refreshes the rollups: as configured, and never on a hot
-        standby, where every refresh would fail (said once, here, not at every tick)."""
+    def _refresh_database(self, db: Database) -> Database | None:
+        """Where this process refreshes the rollups: ``refresh.database_url`` (the
+        primary) when set, else the database it reads; None when the refresh is off, by
+        ``refresh.enabled`` or because that database is a hot standby, where every
+        refresh would fail (said once, here, not at every tick)."""
         if not self._config.refresh.enabled:
             log.info("the rollup refresh is off (refresh.enabled: false)")
-            return False
-        with db.connection() as conn:
-            standby = in_recovery(conn)
+            return None
+        primary_url = self._config.refresh_database_url()
+        target = db
+        if primary_url is not None:
+            target = Database(primary_url, self._config, max_size=2)
+            target.open()  # a primary that is down: the same retry as the database's
+        try:
+            with target.connection() as conn:
+                standby = in_recovery(conn)
+        except psycopg.Error as exc:
+            if target is not db:
+                target.close()
+            raise DatabaseError(describe(exc)) from None
+        if target is not db:
+            self.refresh_db = target
         if standby:
+            where = "refresh.database_url" if primary_url is not None else "the database"
             log.warning(
-                "the database is a hot standby: this replica does not refresh the rollups"
-                " (the primary's exporter does; set refresh.enabled: false to say so)"
+                "%s is a hot standby: this replica does not refresh the rollups (point "
+                "refresh.database_url at the primary, or set refresh.enabled: false)",
+                where,
             )
-        return not standby
+            if target is not db:
+                target.close()
+                self.refresh_db = None
+            return None
+        return target
 
     def start(self) -> None:
         """Start the jobs now when connected, else keep retrying in the background."""
@@ -133,3 +165,6 @@ class Backend:
         if self.db is not None:
             self.db.close()
             self.db = None
+        if self.refresh_db is not None:
+            self.refresh_db.close()
+            self.refresh_db = None

@@ -17,6 +17,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -42,10 +43,18 @@ class _Runs:
 
 class MetricScheduler:
     def __init__(
-        self, engine: Engine, db: Database, store: Store, config: Config, *, refresh: bool = True
+        self,
+        engine: Engine,
+        db: Database,
+        store: Store,
+        config: Config,
+        *,
+        refresh_db: Database | Literal["same"] | None = "same",
     ) -> None:
         self.engine = engine
-        self.refresh = refresh  # off on a hot standby, or by refresh.enabled: false
+        # Where the refresh runs: db itself, or the primary; None: no refresh job (a hot
+        # standby without refresh.database_url, or refresh.enabled: false).
+        self.refresh_db = db if refresh_db == "same" else refresh_db
         self.db = db
         self.store = store
         self.config = config
@@ -105,7 +114,8 @@ class MetricScheduler:
             )
 
     def run_refresh(self) -> None:
-        record = refresh_views(self.db, self.config)
+        assert self.refresh_db is not None
+        record = refresh_views(self.refresh_db, self.config)
         self.store.publish_refresh(record)
         if record.error:
             log.warning("refresh failed after %.2fs: %s", record.duration_seconds, record.error)
@@ -137,7 +147,7 @@ class MetricScheduler:
 
     def start(self) -> None:
         now = datetime.now(UTC)
-        if self.refresh:
+        if self.refresh_db is not None:
             self.scheduler.add_job(
                 self.run_refresh,
                 "interval",
