@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from exporter import catalog
 from exporter.history.report import formats
 from exporter.history.report.data import Line, ReportData
+from exporter.history.report.disclosures import view as disclosures_view
 from exporter.vocabulary import Movement
 
 _env = Environment(
@@ -139,6 +140,7 @@ def context(data: ReportData) -> dict[str, Any]:
         "quality": quality,
         "quality_total": f"{sum(v for _, v in data.quality):,.0f}",
         "definitions": _definitions(data),
+        "disclosures": data.disclosures and disclosures_view(data.disclosures),
     }
 
 
