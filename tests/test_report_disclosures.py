@@ -9,10 +9,13 @@ back as text and with ``collect --at`` the month end.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from exporter.history.report.build import build
 from exporter.history.report.formats import money, percent
@@ -159,3 +162,74 @@ def test_disclosures_match_the_rows_and_collect(db_url: str, tmp_path: Path) -> 
     assert (
         f"Past due: 2 subscriptions, {money(46.2, 'GBP', pence=True)}, {past_share} of MRR" in flat
     )
+
+
+def _cells(line: str) -> list[str]:
+    return line.split()
+
+
+def test_segments_match_collect_at_the_month_ends(db_url: str, tmp_path: Path) -> None:
+    cfg = _load(db_url)
+    built = build(db_url, cfg, MARCH, "pdf", now=NOW)
+    ev = _evaluation_of_collect(db_url, cfg, END)
+    text = _pdf_text(built.body, tmp_path)
+    page = next(p for p in text.split("\f") if "Cohort logo retention" in p)
+    lines = page.splitlines()
+    mrr = ev.value("execmetrics_mrr", currency="GBP")
+    assert mrr is not None
+
+    def line(label: str, after: str = "") -> str:
+        """The text from ``label`` (a cell that starts a row, in either column) onwards."""
+        start = next(i for i, ln in enumerate(lines) if after in ln) if after else 0
+        found = (re.search(rf"(^|\s){re.escape(label)}\s.*", ln) for ln in lines[start:])
+        return next(m for m in found if m).group(0).strip()
+
+    # The bounded breakdowns, as exported at the month end (and summing to MRR).
+    plans = ev.series("execmetrics_mrr_by_plan")
+    assert len(plans) == 3 and sum(plans.values()) == pytest.approx(mrr)
+    for labels, value in plans.items():
+        plan = dict(labels)["plan"]
+        paying = ev.value("execmetrics_paying_suppliers_by_plan", plan=plan)
+        row = _cells(line(plan, "MRR by plan"))
+        assert row[1:4] == [money(value, "GBP", pence=True), percent(value / mrr), f"{paying:,.0f}"]
+    for dim in ("category", "country"):
+        series = ev.series(f"execmetrics_mrr_by_{dim}")
+        assert sum(series.values()) == pytest.approx(mrr)
+        for labels, value in series.items():
+            row = line(dict(labels)[dim], f"MRR by {dim}")
+            assert money(value, "GBP", pence=True) in row and percent(value / mrr) in row
+
+    # Growth accounting: net new MRR and the quick ratio from the exported movements.
+    move = {
+        m: ev.value("execmetrics_mrr_movement", currency="GBP", movement=m)
+        for m in ("new", "reactivation", "expansion", "contraction", "churn")
+    }
+    up = move["new"] + move["reactivation"] + move["expansion"]  # type: ignore[operator]
+    down = move["contraction"] + move["churn"]  # type: ignore[operator]
+    start = _evaluation_of_collect(db_url, cfg, built.data.previous_at)
+    assert up - down == pytest.approx(mrr - start.value("execmetrics_mrr", currency="GBP"))
+    assert money(up - down, "GBP", pence=True) in line("Net new MRR")
+    assert f"{up / down:.2f}" in line("Quick ratio")
+    assert money(ev.value("execmetrics_ltv", currency="GBP"), "GBP", pence=True) in line("LTV")
+    assert ev.value("execmetrics_trial_conversion_ratio") is None  # no trial ended in March
+    assert "–" in line("Trial conversion")
+    risk = ev.value("execmetrics_mrr_at_risk", currency="GBP")
+    assert money(risk, "GBP", pence=True) in line("MRR at risk")
+
+    # Cohorts: each row's last cell is the ratio exported at the month end; an inner cell
+    # is the one exported at the end of the cohort's month + age.
+    for metric, title in (
+        ("execmetrics_cohort_logo_retention_ratio", "Cohort logo retention"),
+        ("execmetrics_cohort_mrr_retention_ratio", "Cohort MRR retention"),
+    ):
+        series = {dict(k)["cohort"]: v for k, v in ev.series(metric).items()}
+        assert sorted(series) == ["2025-06", "2025-09", "2026-03"]
+        for cohort, value in series.items():
+            row = _cells(line(cohort, title))
+            age = (2026 - int(cohort[:4])) * 12 + 3 - int(cohort[5:])
+            assert len(row) == 1 + age + 1 and row[-1] == percent(value), (cohort, row)
+        november = _evaluation_of_collect(db_url, cfg, datetime(2025, 12, 1, tzinfo=UTC))
+        inner = november.value(metric, cohort="2025-09")
+        assert _cells(line("2025-09", title))[3] == percent(inner)
+    mrr_row = _cells(line("2025-09", "Cohort MRR retention"))
+    assert mrr_row[3] == "148.1%"  # supplier 6 added row 108 in December: (31.20 + 15) / 31.20

@@ -21,6 +21,7 @@ from exporter.groups.base import parameters
 from exporter.history.report.disclosures import Disclosures, closing_date, gather_disclosures
 from exporter.history.report.figures import FIGURES, Figure, Point
 from exporter.history.report.month import Month, reportable
+from exporter.history.report.segments import Segments, gather_segments
 from exporter.instant import Instant
 from exporter.migrate import ensure_schema
 from exporter.sqlfiles import read_sql
@@ -120,6 +121,7 @@ class ReportData:
     generated_at: datetime
     config: Config
     disclosures: Disclosures | None = None
+    segments: Segments | None = None
 
     def line(self, key: str) -> Line:
         return next(ln for ln in self.lines if ln.figure.key == key)
@@ -210,4 +212,7 @@ def gather(
         generated_at=(now or datetime.now(UTC)),
         config=config,
         disclosures=disclosures,
+        segments=gather_segments(
+            [(m, p.evaluation) for m, p in zip(shown[1:], points[1:], strict=True)], cur
+        ),
     )

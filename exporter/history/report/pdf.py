@@ -17,6 +17,7 @@ from exporter import catalog
 from exporter.history.report import formats
 from exporter.history.report.data import Line, ReportData
 from exporter.history.report.disclosures import view as disclosures_view
+from exporter.history.report.segments import view as segments_view
 from exporter.vocabulary import Movement
 
 _env = Environment(
@@ -141,6 +142,7 @@ def context(data: ReportData) -> dict[str, Any]:
         "quality_total": f"{sum(v for _, v in data.quality):,.0f}",
         "definitions": _definitions(data),
         "disclosures": data.disclosures and disclosures_view(data.disclosures),
+        "segments": data.segments and segments_view(data.segments),
     }
 
 
