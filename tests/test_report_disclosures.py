@@ -9,6 +9,8 @@ back as text and with ``collect --at`` the month end.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import subprocess
 from datetime import UTC, datetime
@@ -233,3 +235,30 @@ def test_segments_match_collect_at_the_month_ends(db_url: str, tmp_path: Path) -
         assert _cells(line("2025-09", title))[3] == percent(inner)
     mrr_row = _cells(line("2025-09", "Cohort MRR retention"))
     assert mrr_row[3] == "148.1%"  # supplier 6 added row 108 in December: (31.20 + 15) / 31.20
+
+
+def test_csv_carries_the_disclosures_and_segments(db_url: str) -> None:
+    cfg = _load(db_url)
+    body = build(db_url, cfg, MARCH, "csv", now=NOW).body
+    rows = {r["metric"]: r for r in csv.DictReader(io.StringIO(body.decode()))}
+    ev = _evaluation_of_collect(db_url, cfg, END)
+
+    def value(metric: str) -> str:
+        return rows[metric]["value"]
+
+    assert value("mrr_by_currency_EUR") == "51.10"
+    assert value("mrr_by_currency_EUR_in_EUR") == "60.00"
+    assert value("fx_rate_weighted_average_EUR") == f"{51.10 / 60:.6f}"
+    assert value("mrr_foreign_at_start_date_rates") == "82.30"
+    assert value("mrr_foreign_at_month_end_rates") == "84.00"
+    assert value("left_out_subscription_missing_fx_rate_CHF_rows") == "2"
+    assert value("left_out_subscription_missing_fx_rate_CHF_monthly_in_CHF") == "30.00"
+    assert value("mrr_status_past_due") == "46.20"
+    for labels, v in ev.series("execmetrics_mrr_by_plan").items():
+        assert float(value(f"mrr_by_plan_{dict(labels)['plan']}")) == pytest.approx(v, abs=0.006)
+    assert float(value("ltv")) == pytest.approx(
+        ev.value("execmetrics_ltv", currency="GBP"), abs=0.006
+    )
+    logo = ev.value("execmetrics_cohort_logo_retention_ratio", cohort="2025-06")
+    assert float(value("cohort_logo_retention_2025-06_age_9")) == pytest.approx(logo, abs=1e-6)
+    assert "cohort_logo_retention_2025-06_age_10" not in rows  # after the report's month
