@@ -3,7 +3,8 @@
 Columns: metric, unit, month, value, previous_month, year_ago, change_vs_previous_month,
 change_vs_year_ago. A change is a difference for ratios and relative (0.05 = +5 %) for
 every other unit; an empty cell is a figure that does not exist at that instant (a
-ratio over zero). No generation time: the same inputs give the same bytes.
+ratio over zero). After them, the disclosures' and segments' figures (packrows.py),
+month value only. No generation time: the same inputs give the same bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import io
 
 from exporter.history.report.data import Line, ReportData
+from exporter.history.report.packrows import disclosure_rows, segment_rows
 from exporter.vocabulary import Unit
 
 HEADER = (
@@ -55,4 +57,8 @@ def render_csv(data: ReportData) -> bytes:
     writer.writerow(HEADER)
     for line in data.lines:
         writer.writerow(_row(line, str(data.month)))
+    if data.disclosures is not None:
+        writer.writerows(disclosure_rows(data.disclosures, str(data.month)))
+    if data.segments is not None:
+        writer.writerows(segment_rows(data.segments, str(data.month)))
     return out.getvalue().encode("utf-8")

@@ -18,8 +18,10 @@ from exporter.db import Database, describe
 from exporter.engine import DEFAULT_JOBS, evaluate_many
 from exporter.errors import DatabaseError
 from exporter.groups.base import parameters
+from exporter.history.report.disclosures import Disclosures, closing_date, gather_disclosures
 from exporter.history.report.figures import FIGURES, Figure, Point
 from exporter.history.report.month import Month, reportable
+from exporter.history.report.segments import Segments, gather_segments
 from exporter.instant import Instant
 from exporter.migrate import ensure_schema
 from exporter.sqlfiles import read_sql
@@ -118,6 +120,8 @@ class ReportData:
     quality: tuple[tuple[str, float], ...]
     generated_at: datetime
     config: Config
+    disclosures: Disclosures | None = None
+    segments: Segments | None = None
 
     def line(self, key: str) -> Line:
         return next(ln for ln in self.lines if ln.figure.key == key)
@@ -160,6 +164,9 @@ def gather(
         with Database(url, config, max_size=2) as db, db.reading() as conn:
             signups = [_signups(conn, m, config) for m in shown]
             movers = _movers(conn, ends[-1], wall, config)
+            disclosures = gather_disclosures(
+                conn, ends[-1], closing_date(month), config.reporting.currency
+            )
     except Exception as exc:
         import psycopg
 
@@ -204,4 +211,8 @@ def gather(
         quality=quality,
         generated_at=(now or datetime.now(UTC)),
         config=config,
+        disclosures=disclosures,
+        segments=gather_segments(
+            [(m, p.evaluation) for m, p in zip(shown[1:], points[1:], strict=True)], cur
+        ),
     )

@@ -16,6 +16,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from exporter import catalog
 from exporter.history.report import formats
 from exporter.history.report.data import Line, ReportData
+from exporter.history.report.disclosures import view as disclosures_view
+from exporter.history.report.segments import view as segments_view
 from exporter.vocabulary import Movement
 
 _env = Environment(
@@ -139,6 +141,8 @@ def context(data: ReportData) -> dict[str, Any]:
         "quality": quality,
         "quality_total": f"{sum(v for _, v in data.quality):,.0f}",
         "definitions": _definitions(data),
+        "disclosures": data.disclosures and disclosures_view(data.disclosures),
+        "segments": data.segments and segments_view(data.segments),
     }
 
 
