@@ -314,23 +314,29 @@ def test_catch_up_builds_the_missed_pack_once(db_url: str, tmp_path: Path) -> No
     assert store.current.reports.failures == {}
 
 
-def test_schedule_adds_the_catch_up_only_when_the_pack_is_missing(tmp_path: Path) -> None:
+def test_serve_schedules_the_catch_up_at_start(tmp_path: Path) -> None:
+    """The catch-up job runs once at start; with this month's pack in place it finds it
+    and builds nothing (the database is never touched)."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from exporter.history.report.month import last_complete
 
     cfg = _config(tmp_path, monthly_time="00:00")
     month = last_complete(cfg.reporting.zone)
-    for present in (False, True):
-        if present:
-            archive.save(cfg.reports.directory, f"monthly-{month}.pdf", b"%PDF-", keep=5)
-        scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.start(paused=True)
-        try:
-            ReportJobs("postgresql://unused", cfg, Store(())).schedule(scheduler)
-            assert (scheduler.get_job("report:catch-up") is None) is present
-        finally:
-            scheduler.shutdown(wait=False)
+    store = Store(tuple(g.name for g in GROUPS))
+    jobs = ReportJobs("postgresql://postgres@127.0.0.1:" + str(free_port()) + "/none", cfg, store)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        jobs.schedule(scheduler)
+        assert scheduler.get_job("report:catch-up") is not None
+    finally:
+        scheduler.shutdown(wait=False)
+    archive.save(cfg.reports.directory, f"monthly-{month}.pdf", b"%PDF-", keep=5)
+    assert jobs.missing_pack() is None and jobs.catch_up() == []
+    (cfg.reports.directory / f"monthly-{month}.pdf").unlink()
+    assert jobs.missing_pack() == month
+    assert store.current.reports.failures == {}
 
 
 def test_each_channel_is_tried_on_its_own_and_every_failure_counted(tmp_path: Path) -> None:

@@ -289,9 +289,11 @@ class ReportJobs:
     def catch_up(self, now: datetime | None = None) -> list[Path]:
         """At start: build and deliver last month's pack when the schedule missed it
         (``serve`` was down on the 1st); a later start finds it and does nothing."""
-        month = self.missing_pack(now)
-        if month is None:
+        # Reading the directory is part of the build: a failure is counted and retried.
+        found = self._retry("build", lambda: (self.missing_pack(now),))
+        if found is None or found[0] is None:
             return []
+        month = found[0]
         log.info("board report %s was not built on the 1st: building it now", month)
         return self.monthly(now)
 
@@ -300,8 +302,8 @@ class ReportJobs:
 
         r = self.config.reports
         zone = self.config.reporting.zone
-        if self.missing_pack() is not None:
-            scheduler.add_job(self.catch_up, id="report:catch-up", name="missed board report")
+        # Once, now: builds last month's pack if the 1st passed while serve was down.
+        scheduler.add_job(self.catch_up, id="report:catch-up", name="missed board report")
         hour, minute = (int(x) for x in r.monthly_time.split(":"))
         scheduler.add_job(
             self.monthly,
