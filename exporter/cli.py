@@ -216,9 +216,11 @@ def report(obj: Context, month_text: str, fmt: str | None, out: Path, deliver: b
         f"in {built.seconds:.1f}s"
     )
     if deliver:
-        from exporter.history.report.jobs import deliver_now
+        from exporter.history.report.jobs import deliver_now, pack_files
 
-        delivered = deliver_now(obj.config, built.data, out)
+        # The same files as the schedule's e-mail: the PDF and the CSV of the month.
+        files = pack_files(built.data, {fmt: built.body})
+        delivered = deliver_now(obj.config, built.data, files)
         for line in delivered.done:
             click.echo(line)
         if delivered.failures:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import json
 import subprocess
 import threading
@@ -176,6 +177,8 @@ def test_monthly_report_is_kept_listed_mailed_and_posted(
     (mail,) = mails
     assert mail["Subject"] == "Board report — March 2026"
     assert mail["To"] == "board@example.org"
+    assert email.utils.parsedate_to_datetime(mail["Date"]).tzinfo is not None
+    assert mail["Message-ID"].startswith("<") and mail["Message-ID"].endswith("@example.org>")
     names = [part.get_filename() for part in mail.iter_attachments()]
     assert names == ["monthly-2026-03.pdf", "monthly-2026-03.csv"]
     pdf = next(mail.iter_attachments()).get_payload(decode=True)
@@ -291,3 +294,165 @@ def test_cli_deliver_with_login_refused(
     line = assert_one_line_error(proc, 5)
     assert "refused the login" in line and "nope" not in line
     assert mails == []
+
+
+def test_catch_up_builds_the_missed_pack_once(db_url: str, tmp_path: Path) -> None:
+    """serve started after the 1st (here 07:30 on 1 April, after 07:00) builds March's
+    pack and delivers it; a second start finds it and sends nothing."""
+    march_2026(db_url)
+    with webhook_server() as (hook, posted):
+        cfg = _config(tmp_path, webhook={"url": hook}, monthly_time="07:00")
+        store = Store(tuple(g.name for g in GROUPS))
+        early = datetime(2026, 4, 1, 5, 30, tzinfo=UTC)  # 06:30 BST: the cron job is still due
+        assert ReportJobs(db_url, cfg, store).catch_up(now=early) == []
+        paths = ReportJobs(db_url, cfg, store).catch_up(now=NOW)
+        assert [p.name for p in paths] == ["monthly-2026-03.pdf", "monthly-2026-03.csv"]
+        assert ReportJobs(db_url, cfg, store).catch_up(now=NOW) == []
+        later = datetime(2026, 4, 20, tzinfo=UTC)
+        assert ReportJobs(db_url, cfg, store).catch_up(now=later) == []
+    assert len(posted) == 1 and "March 2026" in posted[0]["text"]
+    assert store.current.reports.failures == {}
+
+
+def test_serve_schedules_the_catch_up_at_start(tmp_path: Path) -> None:
+    """The catch-up job runs once at start; with this month's pack in place it finds it
+    and builds nothing (the database is never touched)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from exporter.history.report.month import last_complete
+
+    cfg = _config(tmp_path, monthly_time="00:00")
+    month = last_complete(cfg.reporting.zone)
+    store = Store(tuple(g.name for g in GROUPS))
+    jobs = ReportJobs("postgresql://postgres@127.0.0.1:" + str(free_port()) + "/none", cfg, store)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        jobs.schedule(scheduler)
+        assert scheduler.get_job("report:catch-up") is not None
+    finally:
+        scheduler.shutdown(wait=False)
+    archive.save(cfg.reports.directory, f"monthly-{month}.pdf", b"%PDF-", keep=5)
+    assert jobs.missing_pack() is None and jobs.catch_up() == []
+    (cfg.reports.directory / f"monthly-{month}.pdf").unlink()
+    assert jobs.missing_pack() == month
+    assert store.current.reports.failures == {}
+
+
+def test_each_channel_is_tried_on_its_own_and_every_failure_counted(tmp_path: Path) -> None:
+    """A dead SMTP server and an attachment that cannot be read (FileNotFoundError, not
+    a ServiceError) are counted and retried; the webhook still posts each time."""
+    from exporter.serve.exposition import render
+
+    report = tmp_path / "reports" / "monthly-2026-03.csv"
+    archive.save(report.parent, report.name, b"metric\n", keep=5)
+    dead = {
+        "host": "127.0.0.1",
+        "port": free_port(),
+        "starttls": False,
+        "sender": "execmetrics@example.org",
+        "recipients": ["board@example.org"],
+    }
+    with webhook_server() as (hook, posted):
+        cfg = _config(
+            tmp_path, smtp=dead, webhook={"url": hook}, retries=1, retry_backoff_seconds=0.01
+        )
+        store = Store(tuple(g.name for g in GROUPS))
+        jobs = ReportJobs("postgresql://unused", cfg, store)
+        jobs._deliver("Board report — March 2026", "MRR", [report], None)
+        assert store.current.reports.failures == {"email": 2}
+        jobs._deliver("Board report — March 2026", "MRR", [report.with_name("gone.pdf")], None)
+    assert store.current.reports.failures == {"email": 4}
+    assert len(posted) == 2
+    text = render(store.current, cfg).decode()
+    assert 'execmetrics_report_failures_total{stage="email"} 4.0' in text
+    assert 'execmetrics_report_failures_total{stage="webhook"} 0.0' in text
+
+
+def test_cli_deliver_attaches_pdf_and_csv_and_tries_every_channel(
+    db_url: str, tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    march_2026(db_url)
+    secret = tmp_path / "smtp-password"
+    secret.write_text(PASSWORD)
+    with smtp_server(certificate) as (port, mails), webhook_server(500) as (hook, posted):
+        conf = tmp_path / "c.yml"
+        reports = {"smtp": _smtp(port, certificate[0], secret), "webhook": {"url": hook}}
+        conf.write_text(json.dumps({"reporting": {"timezone": ZONE}, "reports": reports}))
+        out = tmp_path / "march.csv"
+        proc = run_cli(
+            "--config",
+            str(conf),
+            "report",
+            "--month",
+            "2026-03",
+            "--out",
+            str(out),
+            "--deliver",
+            env=cli_env(db_url),
+        )
+    line = assert_one_line_error(proc, 5)
+    assert "webhook" in line and "HTTP 500" in line
+    assert "e-mailed to board@example.org" in proc.stdout
+    assert len(posted) == 1
+    (mail,) = mails
+    parts = {p.get_filename(): p.get_payload(decode=True) for p in mail.iter_attachments()}
+    assert list(parts) == ["monthly-2026-03.pdf", "monthly-2026-03.csv"]
+    assert parts["monthly-2026-03.pdf"].startswith(b"%PDF-")
+    assert parts["monthly-2026-03.csv"] == out.read_bytes()
+    assert mail["Date"] and mail["Message-ID"]
+
+
+def test_cli_deliver_counts_an_unexpected_error_and_still_posts(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A CA file that is not PEM fails inside ssl (not a ServiceError): the e-mail is one
+    failure line, the webhook is still posted."""
+    march_2026(db_url)
+    bad_ca = tmp_path / "ca.pem"
+    bad_ca.write_text("not a certificate")
+    with webhook_server() as (hook, posted):
+        conf = tmp_path / "c.yml"
+        smtp = _smtp(free_port(), bad_ca, tmp_path / "unused")
+        del smtp["password_file"]
+        reports = {"smtp": smtp, "webhook": {"url": hook}}
+        conf.write_text(json.dumps({"reporting": {"timezone": ZONE}, "reports": reports}))
+        proc = run_cli(
+            "--config",
+            str(conf),
+            "report",
+            "--month",
+            "2026-03",
+            "--out",
+            str(tmp_path / "march.csv"),
+            "--deliver",
+            env=cli_env(db_url),
+        )
+    line = assert_one_line_error(proc, 5)
+    assert "e-mailed" in line or "SSLError" in line
+    assert "posted to the webhook" in proc.stdout
+    assert len(posted) == 1
+
+
+def test_sizes_and_the_latest_link_only_with_a_pack(tmp_path: Path) -> None:
+    from exporter.serve.http import create_app
+    from exporter.serve.landing import human_size
+
+    assert [human_size(n) for n in (0, 449, 1023, 1024, 1536, 5 * 1024**2)] == [
+        "0 B",
+        "449 B",
+        "1023 B",
+        "1.0 KiB",
+        "1.5 KiB",
+        "5.0 MiB",
+    ]
+    cfg = _config(tmp_path)
+    archive.save(cfg.reports.directory, "weekly-2026-03-30.csv", b"x" * 449, keep=5)
+    client = TestClient(create_app(Store(tuple(g.name for g in GROUPS)), cfg))
+    for page in (client.get("/").text, client.get("/reports/").text):
+        assert "449 B" in page and "Latest board pack" not in page
+    archive.save(cfg.reports.directory, "monthly-2026-03.pdf", b"%" * 2048, keep=5)
+    # The landing page is rendered once per state: a fresh app, as after a build.
+    client = TestClient(create_app(Store(tuple(g.name for g in GROUPS)), cfg))
+    for page in (client.get("/").text, client.get("/reports/").text):
+        assert "2.0 KiB" in page and "Latest board pack" in page

@@ -182,7 +182,8 @@ def render_landing(state: State, config: Config, now: datetime | None = None) ->
         refresh_error=state.refresh.last_run.error if state.refresh.last_run else None,
         grafana_url=http_link(config.http.grafana_url),
         timezone=config.reporting.timezone,
-        reports=_reports(config),
+        reports=(reports := _reports(config)),
+        has_pack=has_pack(reports),
     )
 
 
@@ -192,22 +193,34 @@ def _reports(config: Config) -> list[dict[str, str]]:
     from exporter.history.report.archive import entries
 
     return [
-        {"name": e.name, "kind": e.kind, "period": e.period, "size": f"{e.size / 1024:,.0f} KiB"}
+        {"name": e.name, "kind": e.kind, "period": e.period, "size": human_size(e.size)}
         for e in entries(config.reports.directory)
     ]
 
 
+def human_size(size: int) -> str:
+    """Bytes below 1 KiB, then KiB, MiB, GiB with one decimal: 449 B, 1.5 KiB, 2.0 MiB."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if value < 1024 or unit == "GiB":
+            break
+    return f"{value:,.1f} {unit}"
+
+
+def has_pack(reports: list[dict[str, str]]) -> bool:
+    """Whether a monthly board pack (a PDF) is among the kept reports."""
+    return any(r["kind"] == "monthly" and r["name"].endswith(".pdf") for r in reports)
+
+
 def render_reports(items: list[Any], config: Config) -> str:
     """The /reports/ page: every kept report, newest first."""
+    reports = [
+        {"name": e.name, "kind": e.kind, "period": e.period, "size": human_size(e.size)}
+        for e in items
+    ]
     return _env.get_template("reports.html").render(
-        reports=[
-            {
-                "name": e.name,
-                "kind": e.kind,
-                "period": e.period,
-                "size": f"{e.size / 1024:,.0f} KiB",
-            }
-            for e in items
-        ],
-        timezone=config.reporting.timezone,
+        reports=reports, has_pack=has_pack(reports), timezone=config.reporting.timezone
     )

@@ -9,6 +9,7 @@ import os
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,6 +42,10 @@ def message(
     msg["Subject"] = subject
     msg["From"] = cfg.sender
     msg["To"] = ", ".join(cfg.recipients)
+    msg["Date"] = formatdate(usegmt=True)
+    # The sender's domain, never this host's name (make_msgid's default).
+    domain = parseaddr(cfg.sender)[1].rpartition("@")[2] or "execmetrics.invalid"
+    msg["Message-ID"] = make_msgid("execmetrics", domain=domain)
     msg.set_content(text)
     for name, body in attachments:
         maintype, subtype = ("application", "pdf") if name.endswith(".pdf") else ("text", "csv")

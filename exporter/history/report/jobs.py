@@ -19,10 +19,11 @@ from typing import Any, TypeVar
 
 from exporter.config import Config
 from exporter.engine import evaluate_many
+from exporter.errors import ExecMetricsError
 from exporter.history.report import archive
 from exporter.history.report.data import ReportData, change
 from exporter.history.report.figures import BY_KEY, Point
-from exporter.history.report.month import last_complete
+from exporter.history.report.month import Month, last_complete
 from exporter.instant import local_midnight
 from exporter.store import Store
 
@@ -95,9 +96,20 @@ class Delivered:
     failures: tuple[str, ...]
 
 
-def deliver_now(config: Config, data: ReportData, path: Path) -> Delivered:
-    """Send one built report by every configured channel, each tried on its own."""
-    from exporter.errors import ExecMetricsError
+def pack_files(data: ReportData, have: dict[str, bytes]) -> list[tuple[str, bytes]]:
+    """The month's PDF and CSV under the names the schedule keeps and attaches
+    (``monthly-YYYY-MM.pdf``, ``.csv``); a format not in ``have`` is rendered here."""
+    from exporter.history.report.build import render
+
+    return [
+        (f"monthly-{data.month}.{fmt}", have[fmt] if fmt in have else render(data, fmt))
+        for fmt in ("pdf", "csv")
+    ]
+
+
+def deliver_now(config: Config, data: ReportData, files: list[tuple[str, bytes]]) -> Delivered:
+    """Send one built report by every configured channel, each tried on its own: any
+    failure of one (a refusal, or an unexpected error) is a line, and the next is tried."""
     from exporter.history.report import delivery
 
     r = config.reports
@@ -109,7 +121,7 @@ def deliver_now(config: Config, data: ReportData, path: Path) -> Delivered:
         channels.append(
             (
                 f"e-mailed to {', '.join(smtp.recipients)}",
-                lambda: delivery.send_email(smtp, subject, text, [delivery.attachment(path)]),
+                lambda: delivery.send_email(smtp, subject, text, files),
             )
         )
     if r.webhook is not None:
@@ -127,6 +139,9 @@ def deliver_now(config: Config, data: ReportData, path: Path) -> Delivered:
             send()
         except ExecMetricsError as exc:
             failures.append(str(exc))
+        except Exception as exc:  # not a refusal we know: still one line, the next channel runs
+            log.debug("delivery failed", exc_info=True)
+            failures.append(f"{line.split(' ')[0]} failed: {type(exc).__name__}: {exc}")
         else:
             done.append(line)
     return Delivered(tuple(done), tuple(failures))
@@ -255,11 +270,40 @@ class ReportJobs:
         )
         return [path]
 
+    def missing_pack(self, now: datetime | None = None) -> Month | None:
+        """The month whose pack the schedule should already have built and did not: the
+        last complete month, once this month's build time (the 1st at
+        ``reports.monthly_time``, local) has passed and its PDF is not in the directory."""
+        zone = self.config.reporting.zone
+        now = now or datetime.now(UTC)
+        month = last_complete(zone, now)
+        hour, minute = (int(x) for x in self.config.reports.monthly_time.split(":"))
+        first = month.shift(1).first_day
+        due = datetime(first.year, first.month, 1, hour, minute, tzinfo=zone)
+        if now < due:
+            return None  # the cron job builds it today
+        if (self.directory / f"monthly-{month}.pdf").is_file():
+            return None
+        return month
+
+    def catch_up(self, now: datetime | None = None) -> list[Path]:
+        """At start: build and deliver last month's pack when the schedule missed it
+        (``serve`` was down on the 1st); a later start finds it and does nothing."""
+        # Reading the directory is part of the build: a failure is counted and retried.
+        found = self._retry("build", lambda: (self.missing_pack(now),))
+        if found is None or found[0] is None:
+            return []
+        month = found[0]
+        log.info("board report %s was not built on the 1st: building it now", month)
+        return self.monthly(now)
+
     def schedule(self, scheduler: Any) -> None:
         from apscheduler.triggers.cron import CronTrigger
 
         r = self.config.reports
         zone = self.config.reporting.zone
+        # Once, now: builds last month's pack if the 1st passed while serve was down.
+        scheduler.add_job(self.catch_up, id="report:catch-up", name="missed board report")
         hour, minute = (int(x) for x in r.monthly_time.split(":"))
         scheduler.add_job(
             self.monthly,
