@@ -146,7 +146,9 @@ def render_html(data: ReportData) -> str:
     from exporter.history.report.charts import all_charts
 
     charts = {k: _data_uri(v) for k, v in all_charts(data).items()}
-    return _env.get_template("report.html").render(charts=charts, **context(data))
+    return _env.get_template("report.html").render(
+        charts=charts, stickiness_targets=data.config.targets.stickiness, **context(data)
+    )
 
 
 def render_pdf(data: ReportData) -> bytes:
