@@ -1,0 +1,71 @@
+"""Issue 16, the pack's labels and formats: the stickiness lines are labelled with the
+configured targets, the CSV's unit of money is the currency code, and the weekly CSV
+prints counts as integers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from exporter.config import StickinessTargets
+from exporter.history.report.build import build
+from exporter.history.report.jobs import weekly_csv
+from exporter.history.report.month import Month
+from tests.conftest import require_tool
+from tests.datasets import NOW, march_2026
+
+MARCH = Month(2026, 3)
+
+
+def test_pdf_labels_the_stickiness_lines_with_the_configured_targets(
+    db_url: str, tmp_path: Path
+) -> None:
+    pdftotext = require_tool("pdftotext")
+    cfg = march_2026(db_url)
+    targets = cfg.targets.model_copy(
+        update={"stickiness": StickinessTargets(supplier=0.25, couple=0.55)}
+    )
+    cfg = cfg.model_copy(update={"targets": targets})
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(build(db_url, cfg, MARCH, "pdf", now=NOW).body)
+    text = subprocess.run(
+        [pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = " ".join(text.split())
+    assert "40% industry benchmark" not in flat
+    assert "25% for suppliers, 55% for couples" in flat
+
+
+def test_csv_unit_of_money_is_the_currency_code(db_url: str) -> None:
+    cfg = march_2026(db_url)
+    rows = {
+        r["metric"]: r
+        for r in csv.DictReader(
+            io.StringIO(build(db_url, cfg, MARCH, "csv", now=NOW).body.decode())
+        )
+    }
+    assert rows["mrr"]["unit"] == cfg.reporting.currency == "GBP"
+    assert rows["arpa"]["unit"] == "GBP"
+    assert rows["paying_suppliers"]["unit"] == "count"
+    assert rows["customer_churn"]["unit"] == "ratio"
+
+
+def test_weekly_csv_counts_are_integers_and_money_has_two_places(db_url: str) -> None:
+    cfg = march_2026(db_url)
+    # Tuesday 31 March 2026: the week's Monday is 30 March.
+    name, body, _ = weekly_csv(db_url, cfg, now=datetime(2026, 3, 31, 12, 0, tzinfo=UTC))
+    assert name == "weekly-2026-03-30.csv"
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert rows
+    units = {r["unit"] for r in rows}
+    assert "GBP" in units and "count" in units, units
+    for r in rows:
+        for column in ("value", "week_before"):
+            cell = r[column]
+            if r["unit"] == "count" and cell:
+                assert cell.lstrip("-").isdigit(), (r["metric"], column, cell)
+            if r["unit"] == "GBP" and cell:
+                assert len(cell.split(".")[1]) == 2, (r["metric"], column, cell)
