@@ -69,3 +69,24 @@ def test_weekly_csv_counts_are_integers_and_money_has_two_places(db_url: str) ->
                 assert cell.lstrip("-").isdigit(), (r["metric"], column, cell)
             if r["unit"] == "GBP" and cell:
                 assert len(cell.split(".")[1]) == 2, (r["metric"], column, cell)
+
+
+def test_appendix_defines_each_movement_on_its_own(db_url: str, tmp_path: Path) -> None:
+    pdftotext = require_tool("pdftotext")
+    cfg = march_2026(db_url)
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(build(db_url, cfg, MARCH, "pdf", now=NOW).body)
+    text = subprocess.run(
+        [pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = " ".join(text.split())
+    for label, rule in (
+        ("New MRR", "never paid before M1: E."),
+        ("Reactivation MRR", "paid at some instant before M1: E."),
+        ("Expansion MRR", "0 < S < E: E - S."),
+        ("Contraction MRR", "0 < E < S: S - E."),
+        ("Churn MRR", "S > 0 = E: S."),
+    ):
+        assert label in flat and rule in flat, (label, rule)
+    # One generic movement definition no longer stands under "New MRR" for all five.
+    assert "per kind (new, reactivation" not in flat

@@ -37,12 +37,28 @@ def _local(t: datetime, data: ReportData) -> str:
     return local.strftime("%d %b %Y %H:%M ") + (local.tzname() or data.timezone)
 
 
+def _movement_of(key: str) -> Movement | None:
+    prefix = "mrr_movement_"
+    return Movement(key.removeprefix(prefix)) if key.startswith(prefix) else None
+
+
 def _definitions(data: ReportData) -> list[dict[str, str]]:
     seen: set[str] = set()
     out: list[dict[str, str]] = []
     for line in data.lines:
         f = line.figure
-        if f.metrics:
+        movement = _movement_of(f.key)
+        if movement is not None:
+            out.append(
+                {
+                    "name": f'{catalog.PREFIX}mrr_movement{{movement="{movement}"}}',
+                    "figure": f.label,
+                    "text": "MRR movement over (M1, T], summed over suppliers with "
+                    "S = supplier MRR at M1 and E = at T: "
+                    + catalog.MOVEMENT_DEFINITIONS[movement],
+                }
+            )
+        elif f.metrics:
             for name in f.metrics:
                 if name in seen:
                     continue
