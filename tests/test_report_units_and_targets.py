@@ -90,3 +90,29 @@ def test_appendix_defines_each_movement_on_its_own(db_url: str, tmp_path: Path) 
         assert label in flat and rule in flat, (label, rule)
     # One generic movement definition no longer stands under "New MRR" for all five.
     assert "per kind (new, reactivation" not in flat
+
+
+def test_placeholders_are_never_coloured_and_amounts_share_one_format(
+    db_url: str, tmp_path: Path
+) -> None:
+    import re
+
+    from exporter.history.report.data import gather
+    from exporter.history.report.pdf import render_html
+
+    cfg = march_2026(db_url)
+    html = render_html(gather(db_url, cfg, MARCH, now=NOW))
+    cells = re.findall(r'<td class="(good|bad|flat|none)">([^<]*)</td>', html)
+    dashes = [c for c in cells if c[1].strip() == "–"]
+    assert dashes, "the data set has changes over zero, shown as a dash"
+    assert all(cls == "none" for cls, _ in dashes), dashes
+
+    pdftotext = require_tool("pdftotext")
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(build(db_url, cfg, MARCH, "pdf", now=NOW).body)
+    first = subprocess.run(
+        [pdftotext, "-l", "1", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    amounts = re.findall(r"£[\d,]+(?:\.\d+)?", first)
+    assert amounts
+    assert all(re.fullmatch(r"£[\d,]+\.\d\d", a) for a in amounts), amounts

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from exporter import catalog
 from exporter.history.report import formats
-from exporter.history.report.data import Line, ReportData
+from exporter.history.report.data import ReportData
 from exporter.vocabulary import Movement
 
 _env = Environment(
@@ -70,31 +70,33 @@ def _definitions(data: ReportData) -> list[dict[str, str]]:
     return out
 
 
-def _pence(line: Line) -> bool:
-    """Pence where they matter: ARPA, and a row whose amounts are all below 1,000; a
-    row is written one way so that its columns line up."""
-    if line.figure.key == "arpa":
-        return True
-    amounts = [abs(v) for v in (line.value, line.previous, line.year_ago) if v is not None]
-    return bool(amounts) and max(amounts) < 1000
+def _shown(text: str, verdict: str) -> str:
+    """A placeholder is never coloured: a change shown as a dash has no verdict."""
+    return "none" if text == formats.DASH else verdict
 
 
 def context(data: ReportData) -> dict[str, Any]:
     cur = data.currency
-    rows = [
-        {
-            "label": ln.figure.label,
-            "indent": ln.figure.indent,
-            "value": formats.value(ln.figure, ln.value, cur, _pence(ln)),
-            "previous": formats.value(ln.figure, ln.previous, cur, _pence(ln)),
-            "year_ago": formats.value(ln.figure, ln.year_ago, cur, _pence(ln)),
-            "change": formats.change(ln.figure, ln.change),
-            "change_year": formats.change(ln.figure, ln.change_year),
-            "verdict": ln.verdict,
-            "verdict_year": ln.verdict_year,
-        }
-        for ln in data.lines
-    ]
+    rows = []
+    for ln in data.lines:
+        # One number format per column: every amount in pence (£2,769.00 beside £27.55).
+        change, change_year = (
+            formats.change(ln.figure, ln.change),
+            formats.change(ln.figure, ln.change_year),
+        )
+        rows.append(
+            {
+                "label": ln.figure.label,
+                "indent": ln.figure.indent,
+                "value": formats.value(ln.figure, ln.value, cur, True),
+                "previous": formats.value(ln.figure, ln.previous, cur, True),
+                "year_ago": formats.value(ln.figure, ln.year_ago, cur, True),
+                "change": change,
+                "change_year": change_year,
+                "verdict": _shown(change, ln.verdict),
+                "verdict_year": _shown(change_year, ln.verdict_year),
+            }
+        )
     movers: dict[str, list[dict[str, Any]]] = {m.value: [] for m in Movement}
     totals: dict[str, int] = {}
     for mv in data.movers:
