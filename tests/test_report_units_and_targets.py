@@ -116,3 +116,36 @@ def test_placeholders_are_never_coloured_and_amounts_share_one_format(
     amounts = re.findall(r"£[\d,]+(?:\.\d+)?", first)
     assert amounts
     assert all(re.fullmatch(r"£[\d,]+\.\d\d", a) for a in amounts), amounts
+
+
+def test_tied_movers_rank_by_previous_mrr_then_id(db_url: str, tmp_path: Path) -> None:
+    from tests.instants import ts
+    from tests.support import config, load, migrate, sub, supplier
+
+    cfg = config(tz="Europe/London")
+    migrate(db_url, cfg)
+    # Both expand by £10.00 in March 2026; supplier 2 paid more before, so it ranks first.
+    load(
+        db_url,
+        suppliers=[
+            supplier(1, ts("2025-01-01 00:00"), category="florists"),
+            supplier(2, ts("2025-01-01 00:00"), category="venues"),
+        ],
+        subscriptions=[
+            sub(1, 1, 1000, ts("2025-01-10 00:00"), ended_at=ts("2026-03-10 00:00")),
+            sub(2, 1, 2000, ts("2026-03-10 00:00")),
+            sub(3, 2, 5000, ts("2025-01-10 00:00"), ended_at=ts("2026-03-10 00:00")),
+            sub(4, 2, 6000, ts("2026-03-10 00:00")),
+        ],
+    )
+    built = build(db_url, cfg, MARCH, "pdf", now=NOW)
+    expansion = [m for m in built.data.movers if m.movement == "expansion"]
+    assert [(m.rank, m.supplier_id, m.amount) for m in expansion] == [(1, 2, 10.0), (2, 1, 10.0)]
+    pdftotext = require_tool("pdftotext")
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(built.body)
+    text = subprocess.run(
+        [pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = " ".join(text.split())
+    assert "Equal movements rank by the previous month's MRR (larger first), then by id." in flat
