@@ -98,6 +98,15 @@ def _bounded(label: str) -> str:
 
 _MOVEMENTS = ", ".join(Movement)
 _WINDOWS = ", ".join(ActiveWindow)
+
+# Each movement's own definition (SPEC §3), per supplier x with S = m_x(M1), E = m_x(T).
+MOVEMENT_DEFINITIONS: dict[Movement, str] = {
+    Movement.NEW: "S = 0 < E and the supplier never paid before M1: E.",
+    Movement.REACTIVATION: "S = 0 < E and the supplier paid at some instant before M1: E.",
+    Movement.EXPANSION: "0 < S < E: E - S.",
+    Movement.CONTRACTION: "0 < E < S: S - E.",
+    Movement.CHURN: "S > 0 = E: S.",
+}
 R, U, V, E, Q = (
     GroupName.REVENUE,
     GroupName.USERS,

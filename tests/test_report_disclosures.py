@@ -247,6 +247,12 @@ def test_csv_carries_the_disclosures_and_segments(db_url: str) -> None:
         return rows[metric]["value"]
 
     assert value("mrr_by_currency_EUR") == "51.10"
+    # Money's unit is its currency: the reporting one, or the original one for _in_ rows.
+    assert rows["mrr_by_currency_EUR"]["unit"] == rows["net_new_mrr"]["unit"] == "GBP"
+    assert rows["mrr_by_currency_EUR_in_EUR"]["unit"] == "EUR"
+    assert rows["left_out_subscription_missing_fx_rate_CHF_monthly_in_CHF"]["unit"] == "CHF"
+    assert rows["quick_ratio"]["unit"] == "ratio"
+    assert "currency" not in {r["unit"] for r in rows.values()}
     assert value("mrr_by_currency_EUR_in_EUR") == "60.00"
     assert value("fx_rate_weighted_average_EUR") == f"{51.10 / 60:.6f}"
     assert value("mrr_foreign_at_start_date_rates") == "82.30"

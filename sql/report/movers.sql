@@ -1,7 +1,8 @@
 -- The suppliers behind the month's MRR movements over (M1, T] (SPEC §3), the largest
 -- first: business id and category only (never a name or an e-mail). Per supplier x:
 -- supplier_mrr and mrr_movement, as revenue_totals classifies them for
--- groups/revenue/summary.sql. %(top)s rows per movement.
+-- groups/revenue/summary.sql. %(top)s rows per movement. Ties on the amount rank by
+-- the previous MRR (at M1, larger first), then by id.
 WITH moves AS (
     SELECT m.supplier_id,
            m.mrr_at_m1 AS s,
@@ -12,7 +13,7 @@ WITH moves AS (
 ),
 ranked AS (
     SELECT m.*,
-           row_number() OVER (PARTITION BY m.movement ORDER BY m.amount DESC, m.supplier_id)
+           row_number() OVER (PARTITION BY m.movement ORDER BY m.amount DESC, m.s DESC, m.supplier_id)
                AS rank,
            count(*) OVER (PARTITION BY m.movement) AS suppliers
     FROM moves AS m

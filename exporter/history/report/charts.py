@@ -208,9 +208,10 @@ def stickiness(data: ReportData) -> str:
         top = max([v for v in ratio if v == v] + [bands.green]) * 1.25
         _bands(ax, bands, top)
         ax.plot(x, ratio, color=INK, marker="o", markersize=3, linewidth=1.6)
-        ax.axhline(TARGETS.stickiness_benchmark, color=GREY, linestyle=":", linewidth=1)
-        ax.set_ylim(0, top)
-        ax.set_title(f"DAU / MAU, {side.value}s (bands: red to green)")
+        target = getattr(data.config.targets.stickiness, side.value)
+        ax.axhline(target, color=GREY, linestyle=":", linewidth=1)
+        ax.set_ylim(0, max(top, target * 1.25))
+        ax.set_title(f"DAU / MAU, {side.value}s (dotted: the {target:.0%} target)")
         _pct_axis(ax)
         ax.set_xticks(x, _labels(data), rotation=45, ha="right")
     fig.tight_layout()

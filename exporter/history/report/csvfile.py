@@ -1,6 +1,6 @@
 """The board report as CSV: one row per headline figure.
 
-Columns: metric, unit, month, value, previous_month, year_ago, change_vs_previous_month,
+Columns: metric, unit (the currency code, e.g. GBP, for money), month, value, previous_month, year_ago, change_vs_previous_month,
 change_vs_year_ago. A change is a difference for ratios and relative (0.05 = +5 %) for
 every other unit; an empty cell is a figure that does not exist at that instant (a
 ratio over zero). After them, the disclosures' and segments' figures (packrows.py),
@@ -37,11 +37,21 @@ def _cell(value: float | None, decimals: int) -> str:
     return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
 
 
-def _row(line: Line, month: str) -> list[str]:
-    places = _DECIMALS.get(line.figure.unit, 6)
+def unit_cell(unit: Unit, currency: str) -> str:
+    """The CSV's unit: the currency code (``GBP``) for money, else the unit's name."""
+    return currency if unit is Unit.CURRENCY else unit.value
+
+
+def decimals(unit: Unit) -> int:
+    """One number format per unit: money in 2 places, counts as integers."""
+    return _DECIMALS.get(unit, 6)
+
+
+def _row(line: Line, month: str, currency: str) -> list[str]:
+    places = decimals(line.figure.unit)
     return [
         line.figure.key,
-        line.figure.unit.value,
+        unit_cell(line.figure.unit, currency),
         month,
         _cell(line.value, places),
         _cell(line.previous, places),
@@ -56,9 +66,9 @@ def render_csv(data: ReportData) -> bytes:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for line in data.lines:
-        writer.writerow(_row(line, str(data.month)))
+        writer.writerow(_row(line, str(data.month), data.currency))
     if data.disclosures is not None:
-        writer.writerows(disclosure_rows(data.disclosures, str(data.month)))
+        writer.writerows(disclosure_rows(data.disclosures, str(data.month), data.currency))
     if data.segments is not None:
-        writer.writerows(segment_rows(data.segments, str(data.month)))
+        writer.writerows(segment_rows(data.segments, str(data.month), data.currency))
     return out.getvalue().encode("utf-8")

@@ -62,7 +62,7 @@ def weekly_csv(url: str, config: Config, now: datetime | None = None) -> tuple[s
     """The week's summary: a few figures at this Monday's local midnight beside a week
     earlier. Returns (file name, CSV bytes, one-line text)."""
     from exporter.history.report import formats
-    from exporter.history.report.csvfile import _cell
+    from exporter.history.report.csvfile import _cell, decimals, unit_cell
 
     zone = config.reporting.zone
     now = now or datetime.now(UTC)  # the run's wall clock, the same for both instants
@@ -78,8 +78,9 @@ def weekly_csv(url: str, config: Config, now: datetime | None = None) -> tuple[s
         f = BY_KEY[key]
         v, b = f.read(Point(ev_at), config), f.read(Point(ev_before), config)
         c = change(f, v, b)
+        unit, places = unit_cell(f.unit, config.reporting.currency), decimals(f.unit)
         lines.append(
-            f"{key},{f.unit.value},{monday.isoformat()},{_cell(v, 6)},{_cell(b, 6)},{_cell(c, 6)}"
+            f"{key},{unit},{monday.isoformat()},{_cell(v, places)},{_cell(b, places)},{_cell(c, 6)}"
         )
         text.append(
             f"{f.label} {formats.value(f, v, config.reporting.currency)} ({formats.change(f, c)})"

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from exporter import catalog
 from exporter.history.report import formats
-from exporter.history.report.data import Line, ReportData
+from exporter.history.report.data import ReportData
 from exporter.history.report.disclosures import view as disclosures_view
 from exporter.history.report.segments import view as segments_view
 from exporter.vocabulary import Movement
@@ -39,12 +39,28 @@ def _local(t: datetime, data: ReportData) -> str:
     return local.strftime("%d %b %Y %H:%M ") + (local.tzname() or data.timezone)
 
 
+def _movement_of(key: str) -> Movement | None:
+    prefix = "mrr_movement_"
+    return Movement(key.removeprefix(prefix)) if key.startswith(prefix) else None
+
+
 def _definitions(data: ReportData) -> list[dict[str, str]]:
     seen: set[str] = set()
     out: list[dict[str, str]] = []
     for line in data.lines:
         f = line.figure
-        if f.metrics:
+        movement = _movement_of(f.key)
+        if movement is not None:
+            out.append(
+                {
+                    "name": f'{catalog.PREFIX}mrr_movement{{movement="{movement}"}}',
+                    "figure": f.label,
+                    "text": "MRR movement over (M1, T], summed over suppliers with "
+                    "S = supplier MRR at M1 and E = at T: "
+                    + catalog.MOVEMENT_DEFINITIONS[movement],
+                }
+            )
+        elif f.metrics:
             for name in f.metrics:
                 if name in seen:
                     continue
@@ -56,31 +72,33 @@ def _definitions(data: ReportData) -> list[dict[str, str]]:
     return out
 
 
-def _pence(line: Line) -> bool:
-    """Pence where they matter: ARPA, and a row whose amounts are all below 1,000; a
-    row is written one way so that its columns line up."""
-    if line.figure.key == "arpa":
-        return True
-    amounts = [abs(v) for v in (line.value, line.previous, line.year_ago) if v is not None]
-    return bool(amounts) and max(amounts) < 1000
+def _shown(text: str, verdict: str) -> str:
+    """A placeholder is never coloured: a change shown as a dash has no verdict."""
+    return "none" if text == formats.DASH else verdict
 
 
 def context(data: ReportData) -> dict[str, Any]:
     cur = data.currency
-    rows = [
-        {
-            "label": ln.figure.label,
-            "indent": ln.figure.indent,
-            "value": formats.value(ln.figure, ln.value, cur, _pence(ln)),
-            "previous": formats.value(ln.figure, ln.previous, cur, _pence(ln)),
-            "year_ago": formats.value(ln.figure, ln.year_ago, cur, _pence(ln)),
-            "change": formats.change(ln.figure, ln.change),
-            "change_year": formats.change(ln.figure, ln.change_year),
-            "verdict": ln.verdict,
-            "verdict_year": ln.verdict_year,
-        }
-        for ln in data.lines
-    ]
+    rows = []
+    for ln in data.lines:
+        # One number format per column: every amount in pence (£2,769.00 beside £27.55).
+        change, change_year = (
+            formats.change(ln.figure, ln.change),
+            formats.change(ln.figure, ln.change_year),
+        )
+        rows.append(
+            {
+                "label": ln.figure.label,
+                "indent": ln.figure.indent,
+                "value": formats.value(ln.figure, ln.value, cur, True),
+                "previous": formats.value(ln.figure, ln.previous, cur, True),
+                "year_ago": formats.value(ln.figure, ln.year_ago, cur, True),
+                "change": change,
+                "change_year": change_year,
+                "verdict": _shown(change, ln.verdict),
+                "verdict_year": _shown(change_year, ln.verdict_year),
+            }
+        )
     movers: dict[str, list[dict[str, Any]]] = {m.value: [] for m in Movement}
     totals: dict[str, int] = {}
     for mv in data.movers:
@@ -150,7 +168,9 @@ def render_html(data: ReportData) -> str:
     from exporter.history.report.charts import all_charts
 
     charts = {k: _data_uri(v) for k, v in all_charts(data).items()}
-    return _env.get_template("report.html").render(charts=charts, **context(data))
+    return _env.get_template("report.html").render(
+        charts=charts, stickiness_targets=data.config.targets.stickiness, **context(data)
+    )
 
 
 def render_pdf(data: ReportData) -> bytes:
