@@ -1,5 +1,8 @@
 """SDK builders of the panel declarations: one shared header, then one default builder
-per kind of panel (stat, time series, bar gauge, SQL table or SQL time series)."""
+per kind of panel (stat, time series, bar gauge, SQL table or SQL time series).
+
+A time series draws history: its selectors are :func:`dashboards.queries.held`, so the
+daily samples of ``execmetrics backfill`` draw as a line, not as dots a day apart."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from grafana_foundation_sdk.models import prometheus as prometheus_models
 
 from dashboards.datasources import PG, PROM
 from dashboards.links import drill_down_link
+from dashboards.queries import held
 from dashboards.specs import Bars, CohortTable, Panel, SqlTable, Stat, Target, Trend
 from dashboards.sql_target import Format, SqlQueryBuilder
 from dashboards.thresholds import GREEN, NEUTRAL, by_names, fixed_color
@@ -132,7 +136,9 @@ def default_timeseries(p: Trend) -> timeseries.Panel:
     )
     for name, color in sorted(p.colors.items()):
         panel = panel.with_override(by_names(name), [fixed_color(color)])
-    return _queries(panel, p.targets, decimals=p.decimals, minimum=p.min)
+    # History over the board's range: each backfilled daily sample lasts until the next.
+    history = [Target(held(t.expr), t.legend) for t in p.targets]
+    return _queries(panel, history, decimals=p.decimals, minimum=p.min)
 
 
 def default_bars(p: Bars) -> bargauge.Panel:

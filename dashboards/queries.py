@@ -103,3 +103,63 @@ def panel_sql(name: str) -> str:
     while lines and lines[0].startswith("--"):
         lines.pop(0)
     return "\n".join(lines).strip()
+
+
+# The longest gap between two backfilled samples (`execmetrics backfill` writes one per
+# local midnight): a local day, 25 hours on the day the clocks go back.
+HISTORY_WINDOW = "25h"
+_NAME = re.compile(r"execmetrics(?:_[a-z0-9_]+|:[a-z0-9_:]+)")
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_:]")
+
+
+def _string_end(expr: str, i: int) -> int:
+    """The index just past the quoted string that starts at ``expr[i]``."""
+    quote, j = expr[i], i + 1
+    while j < len(expr) and expr[j] != quote:
+        j += 2 if expr[j] == "\\" else 1
+    return j + 1
+
+
+def _matchers_end(expr: str, i: int) -> int:
+    """The index just past the ``{...}`` that starts at ``expr[i]`` (quotes respected)."""
+    j = i + 1
+    while j < len(expr) and expr[j] != "}":
+        j = _string_end(expr, j) if expr[j] in "\"'`" else j + 1
+    return j + 1
+
+
+def held(expr: str, window: str = HISTORY_WINDOW) -> str:
+    """``expr`` with every instant selector of a metric or rule read as its latest sample
+    within ``window`` (``last_over_time(<selector>[window])``).
+
+    A plain selector finds a sample only within Prometheus's lookback (5 minutes) before
+    each instant, so backfilled history, one sample a day, would draw as dots a day apart;
+    held, each day's value lasts until the next one. Live series, scraped every 30 s,
+    draw as before, except that a series that stops lasts ``window`` longer.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(expr):
+        ch = expr[i]
+        if ch in "\"'`":
+            j = _string_end(expr, i)
+            out.append(expr[i:j])
+            i = j
+            continue
+        m = _NAME.match(expr, i)
+        if m is None or (i > 0 and _NAME_CHAR.match(expr[i - 1])):
+            out.append(ch)
+            i += 1
+            continue
+        j = m.end()
+        if j < len(expr) and expr[j] == "{":
+            j = _matchers_end(expr, j)
+        rest = expr[j:].lstrip()
+        if rest.startswith("["):  # already a range selector
+            out.append(expr[i:j])
+        elif rest.startswith(("offset", "@")):
+            raise ValueError(f"held: an offset or @ selector is not supported: {expr}")
+        else:
+            out.append(f"last_over_time({expr[i:j]}[{window}])")
+        i = j
+    return "".join(out)

@@ -584,3 +584,25 @@ def test_dashboard_provider() -> None:
     assert provider["folder"] == "Executive metrics"
     assert provider["allowUiUpdates"] is False
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_held_reads_each_instant_selector_over_the_history_window() -> None:
+    from dashboards.queries import HISTORY_WINDOW, held
+
+    w = HISTORY_WINDOW
+    assert held('max by (plan) (execmetrics_mrr_by_plan{plan=~"a|b"})') == (
+        f'max by (plan) (last_over_time(execmetrics_mrr_by_plan{{plan=~"a|b"}}[{w}]))'
+    )
+    assert (
+        held("-execmetrics:stickiness:ratio")
+        == f"-last_over_time(execmetrics:stickiness:ratio[{w}])"
+    )
+    # A range selector, a quoted name, a brace inside a quoted value stay as they are.
+    assert held("rate(execmetrics_x[5m])") == "rate(execmetrics_x[5m])"
+    assert held('label_replace(vector(1), "a", "execmetrics_mrr", "", "")').count("last_") == 0
+    assert (
+        held('execmetrics_mrr{currency="}"}')
+        == f'last_over_time(execmetrics_mrr{{currency="}}"}}[{w}])'
+    )
+    with pytest.raises(ValueError):
+        held("execmetrics_mrr offset 1d")

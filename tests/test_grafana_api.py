@@ -4,19 +4,22 @@ payload), with the snapshot's panel data from a real Prometheus on backfilled bl
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from dashboards.datasources import PROMETHEUS_TYPE
 from exporter.config import parse_config
 from exporter.grafana.api import push
 from exporter.grafana.snapshot import Range, snapshot
 from exporter.history.backfill import backfill, instants, parse_step
+from tests.board_queries import boards_json, panels_of, substitute
 from tests.cli_support import assert_one_line_error, run_cli
 from tests.conftest import require_tool
-from tests.datasets import FIRST, NOW, clock_change_week
+from tests.datasets import FIRST, LAST, NOW, clock_change_week
 from tests.fake_grafana import fake_grafana
 from tests.stack import free_port, prometheus_on_history
 
@@ -165,3 +168,68 @@ def test_snapshot_resolves_variables_and_fills_panels(db_url: str, tmp_path: Pat
     assert values and values[-1] == pytest.approx(float(mrr_now))
     gets = [p for m, p, _ in g.requests if m == "GET"]
     assert gets[0] == f"/api/dashboards/uid/{board['uid']}"
+
+
+_HELD = re.compile(r"last_over_time\(([^()\[\]]+)\[[0-9]+[mhd]\]\)")
+
+
+def test_history_panels_draw_daily_backfill_as_lines(db_url: str, tmp_path: Path) -> None:
+    """Daily backfilled samples through a real Prometheus: every time-series panel's query,
+    asked at a 1 h step over the days (a spring-forward day among them), has a value at
+    every step; the same query with plain selectors only at the daily samples, since a
+    sample is found only within the 5 minutes of lookback after it."""
+    promtool = require_tool("promtool")
+    prometheus = require_tool("prometheus")
+    cfg_db = clock_change_week(db_url)
+    out = tmp_path / "h.om"
+    backfill(db_url, cfg_db, FIRST, LAST, parse_step("1d"), out, progress=False, now=NOW)
+    days = instants(FIRST, LAST, parse_step("1d"), cfg_db.reporting.zone, NOW)
+    steps = int((days[-1] - days[0]).total_seconds() // 3600) + 1
+    history = [
+        (d["uid"], p["title"], substitute(t["expr"]))
+        for d in boards_json()
+        for p in panels_of(d)
+        if p["type"] == "timeseries" and p["datasource"]["type"] == PROMETHEUS_TYPE
+        for t in p["targets"]
+    ]
+
+    def points(base: str, expr: str) -> dict[str, list[float]]:
+        """Each series' timestamps, by its labels."""
+        answer = httpx.post(
+            base + "/api/v1/query_range",
+            data={
+                "query": expr,
+                "start": days[0].timestamp(),
+                "end": days[-1].timestamp(),
+                "step": 3600,
+            },
+        ).json()
+        assert answer["status"] == "success", (expr, answer)
+        return {
+            json.dumps(s["metric"], sort_keys=True): [float(t) for t, _ in s["values"]]
+            for s in answer["data"]["result"]
+        }
+
+    checked = 0
+    with prometheus_on_history(promtool, prometheus, out, tmp_path) as base:
+        for uid, title, expr in history:
+            where = f"{uid}: {title}: {expr}"
+            assert _HELD.search(expr), where
+            drawn = points(base, expr)
+            if not drawn:  # a recording rule: Prometheus evaluates it live, never backfilled
+                assert ":" in expr, f"no history for {where}"
+                continue
+            plain = points(base, _HELD.sub(r"\1", expr))
+            assert plain.keys() == drawn.keys(), where
+            for series, stamps in drawn.items():
+                # From its first day on, a value at every hour up to the range's end...
+                first = stamps[0]
+                assert first in {d.timestamp() for d in days}, where
+                assert stamps == [first + 3600 * i for i in range(len(stamps))], where
+                assert stamps[-1] == days[-1].timestamp(), where
+                # ...where the plain selectors have one a day, at the samples.
+                assert plain[series] == [d.timestamp() for d in days if d.timestamp() >= first]
+                assert len(plain[series]) < len(stamps), where
+            checked += 1
+    assert steps == 4 * 24  # 5 midnights, 95 hours apart: one day has 23
+    assert checked >= 30, checked
