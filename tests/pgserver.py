@@ -13,7 +13,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -116,13 +116,15 @@ class LocalPostgres:
 
 
 @contextmanager
-def local_postgres(port: int, *, started: bool = True) -> Iterator[LocalPostgres]:
-    """A fresh server on 127.0.0.1:port; stopped and deleted on exit."""
-    workdir = Path(tempfile.mkdtemp(prefix="execmetrics-pgctl-"))
+def _server(
+    port: int, prefix: str, make: Callable[[LocalPostgres], None], started: bool
+) -> Iterator[LocalPostgres]:
+    """A server in a temporary directory, made by ``make``; stopped and deleted on exit."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     workdir.chmod(0o755)
     server = LocalPostgres(port, workdir)
     try:
-        server.init()
+        make(server)
         if started:
             server.start()
         yield server
@@ -134,18 +136,15 @@ def local_postgres(port: int, *, started: bool = True) -> Iterator[LocalPostgres
 
 
 @contextmanager
+def local_postgres(port: int, *, started: bool = True) -> Iterator[LocalPostgres]:
+    """A fresh server on 127.0.0.1:port; stopped and deleted on exit."""
+    with _server(port, "execmetrics-pgctl-", LocalPostgres.init, started) as server:
+        yield server
+
+
+@contextmanager
 def local_standby(primary: LocalPostgres, port: int) -> Iterator[LocalPostgres]:
     """A hot standby of ``primary`` on 127.0.0.1:port (pg_basebackup -R, streaming);
     stopped and deleted on exit."""
-    workdir = Path(tempfile.mkdtemp(prefix="execmetrics-standby-"))
-    workdir.chmod(0o755)
-    server = LocalPostgres(port, workdir)
-    try:
-        server.basebackup_of(primary)
-        server.start()
+    with _server(port, "execmetrics-standby-", lambda s: s.basebackup_of(primary), True) as server:
         yield server
-    finally:
-        if server.running():
-            with suppress(subprocess.SubprocessError):
-                server.stop("immediate")
-        shutil.rmtree(workdir, ignore_errors=True)
