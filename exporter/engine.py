@@ -7,7 +7,7 @@ scheduler can keep the previous values and count the failure.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +18,13 @@ from exporter.config import Config
 from exporter.db import Database, describe, timeout_ms
 from exporter.errors import DatabaseError
 from exporter.groups import GROUPS, Group
-from exporter.groups.base import context, parameters, to_samples
+from exporter.groups.base import (
+    context,
+    many_parameters,
+    parameters,
+    rows_by_instant,
+    to_samples,
+)
 from exporter.instant import Instant
 from exporter.migrate import RUN_MIGRATE, view_layer_fingerprint
 from exporter.snapshot import Evaluation, Sample, Snapshot, merge
@@ -31,6 +37,10 @@ from exporter.vocabulary import GroupName
 # 0.98 s and most of the revenue queries' time; docs/performance.md). work_mem: the
 # 60-day activity aggregate and its joins spill to disk at the server default of 4MB.
 GROUP_SETTINGS = (("jit", "off"), ("work_mem", "32MB"))
+
+# A pass over many instants sorts and hashes the sessions of its whole span at once (a
+# year of daily instants reads 14 months of sessions): in memory rather than on disk.
+PASS_SETTINGS = (("work_mem", "256MB"),)
 
 # (instant, group) tasks evaluated at once by evaluate_many.
 DEFAULT_JOBS = 4
@@ -62,14 +72,22 @@ class Engine:
     def run_group(
         self, group: Group, at: datetime | None = None, wall: datetime | None = None
     ) -> Snapshot:
-        instant = self.instant(at, wall)
+        """The group at one instant: the one-instant case of ``run_group_at``."""
+        return self.run_group_at(group, [self.instant(at, wall)])[0]
+
+    def run_group_at(self, group: Group, instants: Sequence[Instant]) -> list[Snapshot]:
+        """The group at every instant, in one transaction: each many-instant query once
+        for all of them, every other query once per instant. One snapshot per instant, in
+        their order; a failure is every snapshot's error."""
         started = datetime.now(UTC)
         clock = time.perf_counter()
-        params = parameters(instant, self.config)
+        per_instant: list[list[Sample]] = [[] for _ in instants]
         try:
-            samples: list[Sample] = []
             with self.db.reading() as conn:
-                for name, value in group_settings(self.config, group.name):
+                settings = group_settings(self.config, group.name)
+                if len(instants) > 1:
+                    settings += PASS_SETTINGS
+                for name, value in settings:
                     conn.execute("SELECT set_config(%s, %s, true)", (name, value))
                 # Another config may have migrated this schema since we started: its
                 # numbers would go out under our labels (currency, time zone).
@@ -79,25 +97,40 @@ class Engine:
                         f"the exporter schema {self.config.exporter_schema!r} was migrated "
                         f"with other settings or by another release: {RUN_MIGRATE}"
                     )
+                many = None
                 for query in group.queries:
-                    cur = conn.execute(read_sql(f"groups/{query.sql_file}"), params)
-                    columns = [d.name for d in cur.description or ()]
-                    samples.extend(to_samples(query, columns, cur.fetchall(), self._ctx))
+                    text = read_sql(f"groups/{query.sql_file}")
+                    if query.many:
+                        many = many or many_parameters(instants, self.config)
+                        cur = conn.execute(text, many)
+                        columns = [d.name for d in cur.description or ()]
+                        by_instant = rows_by_instant(query, columns, cur.fetchall())
+                        for k, rows in by_instant.items():
+                            per_instant[k].extend(to_samples(query, columns, rows, self._ctx))
+                        continue
+                    for k, instant in enumerate(instants):
+                        cur = conn.execute(text, parameters(instant, self.config))
+                        columns = [d.name for d in cur.description or ()]
+                        per_instant[k].extend(to_samples(query, columns, cur.fetchall(), self._ctx))
             error = None
         except psycopg.Error as exc:
-            samples, error = [], describe(exc)
+            error = describe(exc)
         except SchemaChanged as exc:
-            samples, error = [], str(exc)
+            error = str(exc)
         except Exception as exc:  # a bug must not stop the scheduler; it is reported
-            samples, error = [], f"{type(exc).__name__}: {exc}"
-        return Snapshot(
-            group=group.name,
-            at=instant.t,
-            started_at=started,
-            duration_seconds=time.perf_counter() - clock,
-            samples=tuple(samples),
-            error=error,
-        )
+            error = f"{type(exc).__name__}: {exc}"
+        duration = time.perf_counter() - clock
+        return [
+            Snapshot(
+                group=group.name,
+                at=instant.t,
+                started_at=started,
+                duration_seconds=duration,
+                samples=tuple(samples) if error is None else (),
+                error=error,
+            )
+            for instant, samples in zip(instants, per_instant, strict=True)
+        ]
 
     def run_all(
         self, at: datetime | None = None, wall: datetime | None = None
@@ -132,6 +165,14 @@ class History:
         return len(self.evaluations) / self.seconds if self.seconds > 0 else float("inf")
 
 
+def chunks(at: Sequence[datetime], jobs: int) -> list[list[datetime]]:
+    """The instants in time order, cut into at most ``jobs`` runs of consecutive ones: each
+    run is one many-instant pass per group (a sweep reads only its run's span)."""
+    ordered = sorted(set(at))
+    size = max(1, -(-len(ordered) // max(1, jobs)))
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
 def evaluate_many(
     url: str,
     config: Config,
@@ -141,7 +182,8 @@ def evaluate_many(
     progress: Callable[[int], object] | None = None,
     wall: datetime | None = None,
 ) -> History:
-    """Every group at every instant, ``jobs`` (instant, group) tasks at a time.
+    """Every group at every instant: the instants are cut into ``jobs`` runs of
+    consecutive instants, and each (group, run) is one task, ``jobs`` of them at a time.
 
     Every task reads the same wall clock, ``wall`` (default: now, read once here), so
     the future-timestamp check of every instant is relative to one reading of the clock.
@@ -149,31 +191,36 @@ def evaluate_many(
     clock = time.perf_counter()
     jobs = max(1, jobs)
     wall = wall or datetime.now(UTC)
+    runs = chunks(at, jobs)
     with (
         Database(url, config, max_size=max(2, jobs)) as db,
         ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="backfill") as pool,
     ):
         engine = Engine(db, config)
-        tasks: dict[Future[Snapshot], datetime] = {}
-        for t in at:
+        tasks: dict[Future[list[Snapshot]], int] = {}
+        for r, run in enumerate(runs):
+            instants = [engine.instant(t, wall) for t in run]
             for group in engine.groups:
-                tasks[pool.submit(engine.run_group, group, t, wall)] = t
-        done_per_instant: dict[datetime, list[Snapshot]] = {t: [] for t in at}
+                tasks[pool.submit(engine.run_group_at, group, instants)] = r
+        done: dict[datetime, list[Snapshot]] = {t: [] for run in runs for t in run}
+        groups_left = {r: len(engine.groups) for r in range(len(runs))}
         pending = set(tasks)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_EXCEPTION, timeout=1.0)
             for future in finished:
-                snapshot = future.result()
-                if snapshot.error is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise DatabaseError(
-                        f"backfill: group {snapshot.group} at {snapshot.at.isoformat()}: "
-                        f"{snapshot.error}"
-                    )
-                t = tasks[future]
-                done_per_instant[t].append(snapshot)
-                if len(done_per_instant[t]) == len(engine.groups) and progress is not None:
-                    progress(1)
-    evaluations = tuple((t, merge(done_per_instant[t])) for t in at)
+                snapshots = future.result()
+                for snapshot in snapshots:
+                    if snapshot.error is not None:
+                        for other in pending:
+                            other.cancel()
+                        raise DatabaseError(
+                            f"backfill: group {snapshot.group} at {snapshot.at.isoformat()}: "
+                            f"{snapshot.error}"
+                        )
+                    done[snapshot.at].append(snapshot)
+                r = tasks[future]
+                groups_left[r] -= 1
+                if groups_left[r] == 0 and progress is not None:
+                    progress(len(runs[r]))
+    evaluations = tuple((t, merge(done[t])) for t in at)
     return History(evaluations, time.perf_counter() - clock)

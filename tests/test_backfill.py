@@ -261,22 +261,20 @@ def test_evaluate_many_reads_the_wall_clock_once(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = clock_change_week(db_url)
-    walls: list[datetime | None] = []
-    run_group = Engine.run_group
+    walls: list[datetime] = []
+    run_group_at = Engine.run_group_at
 
-    def spy(
-        self: Engine, group: Any, at: datetime | None = None, wall: datetime | None = None
-    ) -> Snapshot:
-        walls.append(wall)
-        return run_group(self, group, at, wall)
+    def spy(self: Engine, group: Any, instants: Any) -> list[Snapshot]:
+        walls.extend(i.wall for i in instants)
+        return run_group_at(self, group, instants)
 
-    monkeypatch.setattr(Engine, "run_group", spy)
+    monkeypatch.setattr(Engine, "run_group_at", spy)
     stamps = instants(FIRST, LAST, parse_step("1d"), cfg.reporting.zone, NOW)
     before = datetime.now(UTC)
     history = evaluate_many(db_url, cfg, stamps, jobs=3)
     after = datetime.now(UTC)
     assert len(history.evaluations) == len(stamps)
-    assert len(walls) == len(stamps) * len(GROUPS)
+    assert len(walls) == len(stamps) * len(GROUPS)  # every (instant, group) once
     assert len(set(walls)) == 1  # one reading for every (instant, group) task
     (wall,) = set(walls)
     assert wall is not None and before <= wall <= after

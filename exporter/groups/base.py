@@ -7,8 +7,9 @@ the series is left out, as SPEC §2 asks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from exporter import catalog
@@ -79,6 +80,11 @@ def bind(column: str, metric: str, /, *columns: str, **labels: LabelSource) -> M
 class Query:
     sql_file: str  # relative to sql/groups/
     bindings: tuple[MetricBinding, ...]
+    # A many-instant query reads every instant of a pass at once (the arrays of
+    # many_parameters) and returns each row with the column ``n``, the index of its
+    # instant; the live path is the one-instant case of the same SQL. Any other query
+    # reads one instant's parameters and runs once per instant.
+    many: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,79 @@ def parameters(instant: Instant, config: Config) -> dict[str, Any]:
         "future_limit": instant.future_limit,
         **growth_parameters(instant, config),
     }
+
+
+# The column of a many-instant query's rows that names the instant (its index in the pass).
+INSTANT_COLUMN = "n"
+
+
+def many_parameters(instants: Sequence[Instant], config: Config) -> dict[str, Any]:
+    """The parameters of a many-instant query: each per-instant scalar of ``parameters``
+    as an array over the instants (in their order, index ``n``), the config's values as
+    they are, the first and last T (``first_t``, ``last_t``: how far back a pass reads),
+    and the cohort months of all the instants at once: their edges in order
+    (``cohort_bounds``), the label of the month starting at each edge (``None`` where a
+    gap between the months of instants far apart starts), and each instant's first and
+    last month (``cohort_first``, ``cohort_last``)."""
+    if not instants:
+        raise ValueError("a pass needs at least one instant")
+    each = [parameters(instant, config) for instant in instants]
+    out: dict[str, Any] = {}
+    for name, value in each[0].items():
+        if name in CONFIG_PARAMETERS:
+            out[name] = value
+        elif not isinstance(value, list):
+            out[name] = [p[name] for p in each]
+    months: dict[str, tuple[datetime, datetime]] = {}
+    firsts, lasts = [], []
+    for instant in instants:
+        cohorts = instant.cohorts(COHORT_MONTHS)
+        firsts.append(cohorts[0].label)
+        lasts.append(cohorts[-1].label)
+        for c in cohorts:
+            months[c.label] = (c.start, c.end)
+    labels = sorted(months)
+    edges = sorted({edge for start, end in months.values() for edge in (start, end)})
+    bucket_labels = {months[label][0]: label for label in labels}
+    # The sweeps' edges: an event at `at` counts at the instants T >= at, which are those
+    # from k = width_bucket(at, edges) + 1 on (an instant's k: its place among the T and
+    # the T - 30 days of the lifecycle, which read the sweep of C as P).
+    c_starts = [i.window_start(LIFECYCLE_WINDOW) for i in instants]
+    times = sorted({i.t for i in instants} | set(c_starts))
+    place = {t: k for k, t in enumerate(times, start=1)}
+    out |= {
+        INSTANT_COLUMN: list(range(len(instants))),
+        "k": [place[i.t] for i in instants],
+        "k_lifecycle_c": [place[t] for t in c_starts],
+        "sweep_edges": [t + SWEEP_STEP for t in times],
+        "viral_seconds": config.viral.window.delta.total_seconds(),
+        "first_t": min(i.t for i in instants),
+        "last_t": max(i.t for i in instants),
+        "cohort_first": firsts,
+        "cohort_last": lasts,
+        "cohort_bounds": edges,
+        "cohort_bucket_labels": [bucket_labels.get(edge) for edge in edges[:-1]],
+        "cohort_first_start": edges[0],
+        "cohort_last_end": edges[-1],
+    }
+    return out
+
+
+# Timestamps are stored to the microsecond: an event at `at` is at or before T exactly
+# when it is before T + 1 µs.
+SWEEP_STEP = timedelta(microseconds=1)
+
+# The parameters that come from the config alone: the same for every instant.
+CONFIG_PARAMETERS = frozenset(
+    {
+        "session_cap",
+        "top_n",
+        "cycle_quantiles",
+        "cycle_quantile_labels",
+        "target_names",
+        "target_values",
+    }
+)
 
 
 def growth_parameters(instant: Instant, config: Config) -> dict[str, Any]:
@@ -142,6 +221,19 @@ def context(config: Config) -> dict[str, str]:
         "currency": config.reporting.currency,
         "viral_window": str(config.viral.window),
     }
+
+
+def rows_by_instant(
+    query: Query, columns: list[str], rows: list[tuple[Any, ...]]
+) -> dict[int, list[tuple[Any, ...]]]:
+    """A many-instant query's rows by the index of their instant, in the query's order."""
+    if INSTANT_COLUMN not in columns:
+        raise ValueError(f"{query.sql_file}: no column {INSTANT_COLUMN!r} in the result")
+    at = columns.index(INSTANT_COLUMN)
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        out.setdefault(int(row[at]), []).append(row)
+    return out
 
 
 def to_samples(

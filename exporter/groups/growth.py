@@ -47,6 +47,7 @@ GROWTH = Group(
                 bind("users", "user_lifecycle", "user_type", "state"),
                 bind("active_ratio", "cohort_active_ratio", "user_type", "cohort"),
             ),
+            many=True,
         ),
         Query(
             "growth/cohort_revenue.sql",
