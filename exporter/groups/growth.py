@@ -59,6 +59,7 @@ GROWTH = Group(
         Query(
             "growth/targets.sql",
             (bind("value", "target", "metric"),),
+            many=True,
         ),
     ),
 )

@@ -1,10 +1,16 @@
 -- Data-quality checks (SPEC §3), counted over the whole source tables (one pass per
--- table, the sessions through their per-day rollup); the future-timestamp check is
--- relative to the later of T and the run's wall clock (future_limit, exporter/instant.py),
--- so a row stamped after a past T but not after the wall clock is no issue. Each row is
+-- table, the sessions through their per-day rollup) at every instant of a pass; the
+-- future-timestamp check is relative to the later of T and the run's wall clock
+-- (future_limit, exporter/instant.py), so a row stamped after a past T but not after the
+-- wall clock is no issue. Only that check depends on the instant: the others are counted
+-- once per pass, and it once per distinct limit (the past instants of a pass share one). Each row is
 -- left out only of the numbers it would distort: see the views subscription_periods and
 -- valid_sessions and the viral group's acceptance rule.
-WITH subs AS (
+WITH instants AS (
+    SELECT i.n, i.future_limit
+    FROM unnest(%(n)s::integer[], %(future_limit)s::timestamptz[]) AS i (n, future_limit)
+),
+subs AS (
     SELECT count(*) FILTER (WHERE s.amount_minor < 0) AS negative_amount,
            count(*) FILTER (
                WHERE s.currency <> cfg.reporting_currency
@@ -66,21 +72,26 @@ invites AS (
     FROM invitations
 ),
 future AS (
-    SELECT (SELECT count(*) FROM suppliers WHERE created_at > %(future_limit)s)
-         + (SELECT count(*) FROM couples WHERE created_at > %(future_limit)s)
-         + (SELECT count(*) FROM user_sessions WHERE created_at > %(future_limit)s)
-         + (SELECT count(*) FROM invitations WHERE sent_at > %(future_limit)s) AS rows
+    SELECT l.future_limit,
+           (SELECT count(*) FROM suppliers WHERE created_at > l.future_limit)
+         + (SELECT count(*) FROM couples WHERE created_at > l.future_limit)
+         + (SELECT count(*) FROM user_sessions WHERE created_at > l.future_limit)
+         + (SELECT count(*) FROM invitations WHERE sent_at > l.future_limit) AS rows
+    FROM (SELECT DISTINCT i.future_limit FROM instants AS i) AS l
 )
-SELECT check_name, issues::double precision AS issues
-FROM subs, rates, sessions, invites, future,
-LATERAL (VALUES
-    ('subscription_negative_amount', subs.negative_amount),
-    ('subscription_missing_fx_rate', subs.missing_fx_rate),
-    ('subscription_ended_before_started', subs.ended_before_started),
-    ('subscription_invalid_interval', subs.invalid_interval),
-    ('fx_rate_invalid', rates.invalid),
-    ('session_user_not_exactly_one', sessions.not_exactly_one),
-    ('session_nonpositive_duration', sessions.nonpositive_duration),
-    ('invitation_accepted_before_sent', invites.accepted_before_sent),
-    ('timestamp_in_future', future.rows)
-) AS checks (check_name, issues);
+SELECT i.n, checks.check_name, checks.issues::double precision AS issues
+FROM instants AS i
+JOIN future ON future.future_limit = i.future_limit
+CROSS JOIN subs CROSS JOIN rates CROSS JOIN sessions CROSS JOIN invites
+CROSS JOIN LATERAL (VALUES
+    (1, 'subscription_negative_amount', subs.negative_amount),
+    (2, 'subscription_missing_fx_rate', subs.missing_fx_rate),
+    (3, 'subscription_ended_before_started', subs.ended_before_started),
+    (4, 'subscription_invalid_interval', subs.invalid_interval),
+    (5, 'fx_rate_invalid', rates.invalid),
+    (6, 'session_user_not_exactly_one', sessions.not_exactly_one),
+    (7, 'session_nonpositive_duration', sessions.nonpositive_duration),
+    (8, 'invitation_accepted_before_sent', invites.accepted_before_sent),
+    (9, 'timestamp_in_future', future.rows)
+) AS checks (position, check_name, issues)
+ORDER BY i.n, checks.position;
