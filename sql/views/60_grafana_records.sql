@@ -233,6 +233,43 @@ ORDER BY s.created_at DESC, s.user_type, s.id
 LIMIT bounded_rows(max_rows)
 $$;
 
+-- Users of both sides with a valid session in (T - 30 days, T] (SPEC §3), most recently
+-- seen first: user_type, the internal id, the supplier's category (NULL for couples),
+-- the latest session's instant, and whether it falls in the last day and the last 7
+-- days. Per user type, the row count = execmetrics_active_users{window="30d"}; the rows
+-- with active_1d (active_7d) = window 1d (7d); rows with active_1d / rows = DAU/MAU.
+-- The windows are absolute durations (hours), as the exporter's, whatever the session's
+-- time zone.
+CREATE FUNCTION records_active_users(at timestamptz, max_rows integer DEFAULT 1000)
+RETURNS TABLE (
+    user_type    text,
+    user_id      bigint,
+    category     text,
+    last_seen_at timestamptz,
+    active_1d    boolean,
+    active_7d    boolean
+)
+LANGUAGE sql
+STABLE
+AS $$
+WITH last_seen AS (
+    SELECT s.user_type, s.user_id, max(s.created_at) AS last_seen
+    FROM valid_sessions AS s
+    WHERE s.created_at > at - interval '720 hours' AND s.created_at <= at
+    GROUP BY s.user_type, s.user_id
+)
+SELECT l.user_type,
+       l.user_id,
+       CASE WHEN l.user_type = 'supplier' THEN label_value(su.category) END,
+       l.last_seen,
+       l.last_seen > at - interval '24 hours',
+       l.last_seen > at - interval '168 hours'
+FROM last_seen AS l
+LEFT JOIN suppliers AS su ON l.user_type = 'supplier' AND su.id = l.user_id
+ORDER BY l.last_seen DESC, l.user_type, l.user_id
+LIMIT bounded_rows(max_rows)
+$$;
+
 -- Members of the supplier cohorts (SPEC §6): suppliers whose first paying instant f_x
 -- falls in one of the 12 local months before T's; mrr_first = m_x(f_x), mrr_now = m_x(T).
 -- Per cohort: share with mrr_now > 0 = execmetrics_cohort_logo_retention_ratio,
