@@ -332,6 +332,19 @@ class GrafanaConfig(_Model):
         default=None, description="Prometheus URL as Grafana reaches it (default: prometheus_url)"
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    postgres_password_file: Path | None = Field(
+        default=None,
+        strict=False,
+        description=(
+            "grafana_reader's password: when set, push creates or updates the PostgreSQL "
+            "datasource (user grafana_reader, database and host of the database URL)"
+        ),
+    )
+    postgres_host: str | None = Field(
+        default=None,
+        pattern=r"^[^\s/:]+(:[0-9]{1,5})?$",
+        description="host[:port] as Grafana reaches PostgreSQL (default: the database URL's)",
+    )
 
 
 class SmtpConfig(_Model):

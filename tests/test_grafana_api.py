@@ -112,6 +112,145 @@ def test_dry_run_needs_nothing_outside(tmp_path: Path) -> None:
         assert sorted(x.rsplit(" ", 1)[1] for x in lines if " dashboard " in x) == uids
 
 
+PASSWORD = "s3cret pa55\tword"
+
+
+def _pg_config(url: str, password_file: Path, **grafana: object) -> object:
+    return parse_config(
+        {
+            "database": {"url": "postgresql://exporter:other@db.internal:6543/metrics"},
+            "grafana": {"url": url, "postgres_password_file": str(password_file), **grafana},
+        }
+    )
+
+
+def test_the_boards_postgres_datasource_is_the_one_push_creates() -> None:
+    from dashboards import datasources
+    from exporter.grafana import api
+
+    assert (api.POSTGRES_UID, api.POSTGRES_TYPE, api.POSTGRES_NAME) == (
+        datasources.POSTGRES_UID,
+        datasources.POSTGRES_TYPE,
+        datasources.POSTGRES_NAME,
+    )
+    sql_panels = [
+        p
+        for board in boards_json()
+        for p in panels_of(board)
+        if p["datasource"]["type"] == datasources.POSTGRES_TYPE
+    ]
+    assert sql_panels
+    pg_vars = {
+        v["current"]["value"]
+        for board in boards_json()
+        for v in board["templating"]["list"]
+        if v["type"] == "datasource" and v["query"] == datasources.POSTGRES_TYPE
+    }
+    assert pg_vars == {api.POSTGRES_UID}
+
+
+def test_push_creates_then_updates_the_postgres_datasource(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EXECMETRICS_GRAFANA_TOKEN", TOKEN)
+    monkeypatch.delenv("EXECMETRICS_DATABASE_URL", raising=False)
+    secret = tmp_path / "reader.password"
+    secret.write_text(PASSWORD + "\n")  # one trailing newline, dropped
+    with fake_grafana(TOKEN) as g:
+        cfg = _pg_config(g.url, secret)
+        dry = push(cfg, dry_run=True)  # type: ignore[arg-type]
+        line = "create datasource execmetrics-postgres (grafana_reader@db.internal:6543/metrics)"
+        assert line in dry.actions
+        assert all(m == "GET" for m, _, _ in g.requests) and not g.datasources
+        first = push(cfg)  # type: ignore[arg-type]
+        assert line in first.actions
+        pg = g.datasources["execmetrics-postgres"]
+        assert pg == {
+            "uid": "execmetrics-postgres",
+            "name": "PostgreSQL (execmetrics)",
+            "type": "grafana-postgresql-datasource",
+            "access": "proxy",
+            "url": "db.internal:6543",
+            "user": "grafana_reader",
+            "isDefault": False,
+            "jsonData": {
+                "database": "metrics",
+                "sslmode": "require",
+                "postgresVersion": 1500,
+                "timescaledb": False,
+                "maxOpenConns": 5,
+                "maxIdleConns": 2,
+                "connMaxLifetime": 14400,
+            },
+            "secureJsonData": {"password": PASSWORD},
+        }
+        # created before the first board
+        paths = [(m, p) for m, p, _ in g.requests if m != "GET"]
+        assert paths.index(("POST", "/api/datasources")) < paths.index(
+            ("POST", "/api/dashboards/db")
+        )
+        assert sum(1 for m, p in paths if (m, p) == ("POST", "/api/datasources")) == 2
+        second = push(cfg)  # type: ignore[arg-type]
+        assert line.replace("create", "update") in second.actions
+        puts = [
+            b
+            for m, p, b in g.requests
+            if (m, p) == ("PUT", "/api/datasources/uid/execmetrics-postgres")
+        ]
+        assert len(puts) == 1 and puts[0]["secureJsonData"] == {"password": PASSWORD}
+        assert len(g.datasources) == 2
+        for plan in (dry, first, second):
+            assert PASSWORD not in " ".join(plan.actions) and "other" not in " ".join(plan.actions)
+        # grafana.postgres_host: where Grafana reaches the database, sslmode from the URL
+        push(
+            parse_config(
+                {
+                    "database": {"url": "postgresql://u@127.0.0.1/execmetrics?sslmode=verify-full"},
+                    "grafana": {
+                        "url": g.url,
+                        "postgres_password_file": str(secret),
+                        "postgres_host": "postgres",
+                    },
+                }
+            )  # type: ignore[arg-type]
+        )
+        pg = g.datasources["execmetrics-postgres"]
+        assert (pg["url"], pg["jsonData"]["database"], pg["jsonData"]["sslmode"]) == (
+            "postgres:5432",
+            "execmetrics",
+            "verify-full",
+        )
+
+
+def test_cli_push_postgres_datasource_plan_and_password_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yml"
+    secret = tmp_path / "reader.password"
+    env = {**_env(), "EXECMETRICS_DATABASE_URL": "postgresql://x:pw@127.0.0.1:5432/metrics"}
+    cfg.write_text("grafana: {}\n")
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "grafana push: would leave datasource execmetrics-postgres alone "
+        "(grafana.postgres_password_file is not set)"
+    ) in proc.stdout.splitlines()
+    cfg.write_text(f"grafana:\n  postgres_password_file: {secret}\n")
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
+    assert "grafana.postgres_password_file: cannot read" in assert_one_line_error(proc, 2)
+    proc = run_cli("--config", str(cfg), "grafana", "push", env=env)
+    assert "grafana.postgres_password_file: cannot read" in assert_one_line_error(proc, 2)
+    secret.write_text(PASSWORD + "\n\n")  # only one newline is dropped
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "grafana push: would create datasource execmetrics-postgres "
+        "(grafana_reader@127.0.0.1:5432/metrics)"
+    ) in proc.stdout.splitlines()
+    assert PASSWORD not in proc.stdout + proc.stderr and ":pw@" not in proc.stdout
+    secret.write_text("\n")
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
+    assert "is empty" in assert_one_line_error(proc, 2)
+
+
 def _env() -> dict[str, str]:
     from tests.cli_support import cli_env
 
