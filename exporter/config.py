@@ -368,6 +368,32 @@ class WebhookConfig(_Model):
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
 
+# The uids of the boards the package ships (dashboards/*.json; tests/test_config.py checks
+# them against the build): the boards a scheduled snapshot may take.
+OVERVIEW_BOARD = "execmetrics-overview"
+SHIPPED_BOARDS: tuple[str, ...] = (
+    OVERVIEW_BOARD,
+    *(f"execmetrics-{g}" for g in GroupName if g != GroupName.QUALITY),
+)
+
+
+class SnapshotConfig(_Model):
+    """The Grafana snapshot the monthly report links to (taken when grafana.url and a
+    token are configured): which board, over how long a range ending at the report."""
+
+    dashboard: str = Field(default="execmetrics-revenue", description="uid of a shipped board")
+    range: Window = Field(default=Window("30d"), description="the range, ending now")
+
+    @field_validator("dashboard")
+    @classmethod
+    def _shipped(cls, value: str) -> str:
+        if value not in SHIPPED_BOARDS:
+            raise ValueError(
+                f"not a shipped board: {value!r} (boards: {', '.join(SHIPPED_BOARDS)})"
+            )
+        return value
+
+
 class ReportsConfig(_Model):
     """Board reports built by ``serve``: monthly on the 1st, a weekly summary on Mondays."""
 
@@ -382,6 +408,7 @@ class ReportsConfig(_Model):
     public_url: str | None = Field(default=None, description="exporter URL linked by delivery")
     smtp: SmtpConfig | None = None
     webhook: WebhookConfig | None = None
+    snapshot: SnapshotConfig = SnapshotConfig()
 
 
 class Config(_Model):

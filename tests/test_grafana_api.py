@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -249,6 +254,81 @@ def test_cli_push_postgres_datasource_plan_and_password_file(tmp_path: Path) -> 
     secret.write_text("\n")
     proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
     assert "is empty" in assert_one_line_error(proc, 2)
+
+
+@contextmanager
+def _fake_prometheus() -> Iterator[list[dict[str, list[str]]]]:
+    """A Prometheus answering every query with no series; it records the queries."""
+    seen: list[dict[str, list[str]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            seen.append({"path": [url.path], **parse_qs(url.query)})
+            data: object = {"result": []} if url.path.endswith("query_range") else []
+            body = json.dumps({"status": "success", "data": data}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        seen.append({"url": [f"http://127.0.0.1:{server.server_address[1]}"]})
+        yield seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "uid", "length"),
+    [
+        ({}, "execmetrics-revenue", timedelta(days=30)),
+        (
+            {"dashboard": "execmetrics-growth", "range": "2w"},
+            "execmetrics-growth",
+            timedelta(weeks=2),
+        ),
+    ],
+)
+def test_scheduled_snapshot_takes_its_board_and_range_from_the_config(
+    monkeypatch: pytest.MonkeyPatch, snapshot: dict[str, str], uid: str, length: timedelta
+) -> None:
+    from exporter.history.report.jobs import ReportJobs
+    from exporter.store import Store
+
+    monkeypatch.setenv("EXECMETRICS_GRAFANA_TOKEN", TOKEN)
+    with fake_grafana(TOKEN) as g, _fake_prometheus() as seen:
+        for board in boards_json():
+            g.boards[board["uid"]] = board
+        cfg = parse_config(
+            {
+                "grafana": {"url": g.url, "prometheus_url": seen[0]["url"][0]},
+                "reports": {"retries": 0, "snapshot": snapshot},
+            }
+        )
+        url = ReportJobs("postgresql://unused", cfg, Store(()))._snapshot()
+        assert url == f"{g.url}/dashboard/snapshot/snap1"
+    read = [p for m, p, _ in g.requests if m == "GET"]
+    assert read == [f"/api/dashboards/uid/{uid}"]
+    (posted,) = g.snapshots
+    assert posted["dashboard"]["uid"] == uid
+    span = posted["dashboard"]["time"]
+    start, end = (datetime.fromisoformat(span[k]) for k in ("from", "to"))
+    assert end - start == length
+    assert abs(end - datetime.now(UTC)) < timedelta(minutes=5)
+    ranges = [q for q in seen[1:] if q["path"] == ["/api/v1/query_range"]]
+    assert ranges, "no panel was filled"
+    for q in ranges:
+        assert float(q["end"][0]) - float(q["start"][0]) == length.total_seconds()
 
 
 def _env() -> dict[str, str]:
