@@ -456,6 +456,7 @@ ENGAGEMENT_CARDS = (
         "Average session duration",
         "execmetrics_session_duration_average_seconds",
         "average session",
+        records="sessions",
     ),
 )
 

@@ -91,7 +91,13 @@ def _cohorts(m: Metric, title: str, name: str, records: str, **matchers: str) ->
 GROWTH_CARDS = (
     Card("MRR at risk", MRR_AT_RISK, "MRR at risk", matchers=IN_CURRENCY, records="at_risk"),
     Card("LTV", LTV, "LTV", matchers=IN_CURRENCY, records="paying_suppliers"),
-    Card("Trial conversion", TRIAL_CONVERSION, "trial conversion", decimals=1),
+    Card(
+        "Trial conversion",
+        TRIAL_CONVERSION,
+        "trial conversion",
+        decimals=1,
+        records="trials",
+    ),
     Card(
         "Users' quick ratio",
         USER_QUICK_RATIO,
@@ -102,6 +108,7 @@ GROWTH_CARDS = (
         color_mode="value",
         decimals=2,
         more=(Series(USER_QUICK_RATIO, "couples", {"user_type": UserType.COUPLE}),),
+        records="lifecycle",
     ),
 )
 

@@ -18,6 +18,7 @@ from dashboards.options import BuildOptions
 from dashboards.specs import FULL, Size, SqlTable
 from dashboards.units import currency_unit
 from dashboards.variables import VIRAL_WINDOW
+from exporter.config import EngagementConfig
 from exporter.vocabulary import TARGETS, GroupName
 
 # The row limit passed to every records_ function (its default; the functions cap it
@@ -31,6 +32,10 @@ AT = "$__timeTo()"
 AT_TYPED = f"{AT}::timestamptz"
 VIRAL_INTERVAL = f"'{VIRAL_WINDOW}'::interval"
 QUIET = f"interval '{TARGETS.at_risk_quiet_period.days} days'"
+# The engagement window and session cap of the default config (the card's).
+ENGAGEMENT = EngagementConfig()
+ENGAGEMENT_WINDOW = f"interval '{int(ENGAGEMENT.window.delta.total_seconds() // 3600)} hours'"
+SESSION_CAP = str(ENGAGEMENT.session_cap)
 MONEY = "money"  # the reporting currency's unit, resolved per build
 TABLE = Size(FULL.width, 10)
 
@@ -164,6 +169,21 @@ RECORDS: dict[str, Records] = {
             "last_seen_at DESC, user_type, user_id",
         ),
         Records(
+            "sessions",
+            GroupName.ENGAGEMENT,
+            "Sessions of the engagement window",
+            f"The sessions with a duration created in the {ENGAGEMENT.window} to the end of "
+            f"the time range, newest first, each duration capped at {ENGAGEMENT.session_cap} "
+            "s: their mean duration is the Average session duration card (when all fit).",
+            "records_sessions",
+            (AT, ENGAGEMENT_WINDOW, SESSION_CAP, str(MAX_ROWS)),
+            'session_id::text AS "Session id", user_type AS "Side", user_id::text AS "Id", '
+            'coalesce(category, \'-\') AS "Category", created_at AS "Started", '
+            'duration_seconds AS "Duration"',
+            "created_at DESC, session_id",
+            "s",
+        ),
+        Records(
             "signups",
             GroupName.USERS,
             "Sign-ups of the last 30 days per side",
@@ -217,6 +237,35 @@ RECORDS: dict[str, Records] = {
             f'{SUPPLIER}, country AS "Country", plan AS "Plan", round(mrr, 2) AS "MRR"',
             '"MRR" DESC, supplier_id',
             MONEY,
+        ),
+        Records(
+            "trials",
+            GroupName.GROWTH,
+            "Trials that ended in the month to now",
+            "Paid subscriptions whose trial ended in the calendar month to the end of the "
+            "time range, latest first, and whether each went on past its trial: the share "
+            "converted is the Trial conversion card.",
+            "records_trials",
+            (AT, str(MAX_ROWS)),
+            f'{SUPPLIER}, country AS "Country", plan AS "Plan", trial_ends_at AS "Trial ended", '
+            'converted AS "Converted", round(mrr, 2) AS "MRR"',
+            '"Trial ended" DESC, supplier_id',
+            MONEY,
+        ),
+        Records(
+            "lifecycle",
+            GroupName.GROWTH,
+            "Users by lifecycle state",
+            "Suppliers and couples seen in the 60 days to the end of the time range, by "
+            "state: new, returning or resurrected (active in the last 30 days) or dormant "
+            "(active in the 30 before only). Per side, (new + resurrected) / dormant is the "
+            "users' quick ratio.",
+            "records_lifecycle",
+            (AT, str(MAX_ROWS)),
+            'state AS "State", user_type AS "Side", user_id::text AS "Id", '
+            'coalesce(category, \'-\') AS "Category", first_seen_at AS "First seen", '
+            'last_seen_at AS "Last seen"',
+            "state, user_type, user_id",
         ),
         Records(
             "revenue_cohorts",

@@ -36,6 +36,9 @@ FUNCTIONS = {
     "records_revenue_cohorts": "(%s::timestamptz)",
     "records_activity_cohorts": "(%s::timestamptz)",
     "records_active_users": "(%s::timestamptz)",
+    "records_lifecycle": "(%s::timestamptz)",
+    "records_trials": "(%s::timestamptz)",
+    "records_sessions": "(%s::timestamptz)",
     "records_top_inviters": "(%s::timestamptz - interval '30 days', %s::timestamptz)",
     "records_signups": "(%s::timestamptz - interval '30 days', %s::timestamptz)",
 }
@@ -204,6 +207,30 @@ def test_active_users_make_the_active_cards_and_stickiness(db: str) -> None:
     )
 
 
+def test_lifecycle_trials_and_sessions_make_their_cards(db: str) -> None:
+    ev = evaluate(db, config(tz="Europe/London"), T)
+    with as_reader(db) as conn:
+        lifecycle = call(conn, "records_lifecycle", T)
+        trials = call(conn, "records_trials", T)
+        sessions = call(conn, "records_sessions", T)
+    states: dict[tuple[str, str], int] = defaultdict(int)
+    for r in lifecycle:
+        states[(r["user_type"], r["state"])] += 1
+    for side in ("supplier", "couple"):
+        for state in ("new", "returning", "resurrected", "dormant"):
+            card = ev.value(P + "user_lifecycle", user_type=side, state=state)
+            assert states[(side, state)] == card, (side, state)
+    assert sum(states.values()) > 0
+    ended = len(trials)
+    assert ended == 1 and trials[0]["supplier_id"] == 5
+    converted = sum(1 for r in trials if r["converted"])
+    assert converted / ended == approx(ev.value(P + "trial_conversion_ratio"))
+    assert sessions and {r["session_id"] for r in sessions} == {1, 3, 5}
+    mean = sum(r["duration_seconds"] for r in sessions) / len(sessions)
+    assert mean == approx(ev.value(P + "session_duration_average_seconds"))
+    assert {r["category"] for r in sessions if r["user_type"] == "couple"} == {None}
+
+
 def test_each_board_records_table_makes_its_cards(db: str) -> None:
     """The drill-down tables of the boards, run as Grafana would at T (the end of the time
     range), hold the records of the overview cards that open them."""
@@ -258,6 +285,18 @@ def test_each_board_records_table_makes_its_cards(db: str) -> None:
             dict(k)["cohort"] for k in ev.series(P + "cohort_logo_retention_ratio")
         }
         assert table("activity_cohorts")
+
+        lifecycle = table("lifecycle")
+        for side in ("supplier", "couple"):
+            for state in ("new", "returning", "resurrected", "dormant"):
+                n = sum(1 for r in lifecycle if (r["Side"], r["State"]) == (side, state))
+                assert n == ev.value(P + "user_lifecycle", user_type=side, state=state)
+        trials = table("trials")
+        share = sum(1 for r in trials if r["Converted"]) / len(trials)
+        assert share == approx(ev.value(P + "trial_conversion_ratio"))
+        sessions = table("sessions")
+        mean = sum(r["Duration"] for r in sessions) / len(sessions)
+        assert mean == approx(ev.value(P + "session_duration_average_seconds"))
 
 
 def test_row_limit_and_configured_windows(db: str) -> None:
