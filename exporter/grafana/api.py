@@ -161,11 +161,12 @@ class PostgresTarget:
 def postgres_target(config: Config) -> PostgresTarget:
     """Host, port, database and sslmode of the configured database URL (or
     ``grafana.postgres_host``), as Grafana's datasource takes them."""
+    from psycopg import ProgrammingError
     from psycopg.conninfo import conninfo_to_dict
 
     try:
         params = conninfo_to_dict(config.database_url())
-    except Exception:  # psycopg.ProgrammingError: the message may quote the URL
+    except ProgrammingError:  # its message may quote the URL, password and all
         raise ConfigError("database URL: not a PostgreSQL connection URL") from None
     host = str(params.get("host") or "localhost").split(",")[0]
     port = str(params.get("port") or "5432").split(",")[0]
