@@ -3,7 +3,9 @@
 The cards are a table of :class:`Card` specs: a metric, a title and what is particular
 about it; :meth:`Card.stat` makes the panel, its query from :func:`dashboards.queries.agg`
 and its unit from the catalog. The overview passes ``links`` so that each card opens its
-area's detail board; the detail boards reuse the same specs without links.
+area's detail board and the table of the records behind its number (``records``, a key
+of :data:`dashboards.records.RECORDS`); the detail boards reuse the same specs without
+links.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Literal
 
 from grafana_foundation_sdk.models import dashboard as models
 
-from dashboards.links import AREAS, Area
+from dashboards.links import AREAS, Link
 from dashboards.options import BuildOptions
 from dashboards.queries import RULES, Re, agg, rule
+from dashboards.records import RECORDS
 from dashboards.specs import (
     CARD,
     HALF,
@@ -49,7 +52,7 @@ from dashboards.variables import CURRENCY, VIRAL_WINDOW
 from exporter import catalog
 from exporter.vocabulary import TARGETS, ActiveWindow, Bands, GroupName, Movement, UserType
 
-Links = tuple[Area, ...]
+Links = tuple[Link, ...]
 
 # The MAU window of SPEC §3 (active suppliers = active{supplier, 30d}).
 MAU = ActiveWindow.D30
@@ -109,12 +112,19 @@ class Card:
     size: Size = CARD
     intro: str = ""
     more: tuple[Series, ...] = ()
+    records: str = ""  # the key of the records table behind the number, if any
+
+    def __post_init__(self) -> None:
+        if self.records and self.records not in RECORDS:
+            raise KeyError(f"{self.title}: no records table {self.records!r}")
 
     @property
     def series(self) -> tuple[Series, ...]:
         return (Series(self.metric, self.legend, self.matchers), *self.more)
 
     def stat(self, opts: BuildOptions, links: Links = ()) -> Stat:
+        if links and self.records:  # on the overview: the records behind the number too
+            links = (*links, RECORDS[self.records].link())
         metrics = dict.fromkeys(s.metric for s in self.series if s.metric not in RULES)
         return Stat(
             self.title,
@@ -132,7 +142,15 @@ class Card:
 # --- revenue ------------------------------------------------------------------------------
 
 REVENUE_CARDS = (
-    Card("MRR", "execmetrics_mrr", "MRR", "Reporting currency.", IN_CURRENCY, size=NARROW_CARD),
+    Card(
+        "MRR",
+        "execmetrics_mrr",
+        "MRR",
+        "Reporting currency.",
+        IN_CURRENCY,
+        size=NARROW_CARD,
+        records="paying_suppliers",
+    ),
     Card(
         "MRR change (month over month)",
         "execmetrics_mrr_growth_ratio",
@@ -141,8 +159,16 @@ REVENUE_CARDS = (
         thresholds=UP_GREEN,
         color_mode="background",
         size=NARROW_CARD,
+        records="mrr_movements",
     ),
-    Card("ARR", "execmetrics_arr", "ARR", matchers=IN_CURRENCY, size=NARROW_CARD),
+    Card(
+        "ARR",
+        "execmetrics_arr",
+        "ARR",
+        matchers=IN_CURRENCY,
+        size=NARROW_CARD,
+        records="paying_suppliers",
+    ),
     Card(
         "Net revenue retention",
         "execmetrics_net_revenue_retention_ratio",
@@ -151,26 +177,37 @@ REVENUE_CARDS = (
         thresholds=AT_LEAST_ONE,
         color_mode="value",
         size=NARROW_CARD,
+        records="mrr_movements",
     ),
     Card(
         "Customer churn",
         "execmetrics_customer_churn_ratio",
         "Customer churn",
         size=NARROW_CARD,
+        records="mrr_losses",
     ),
     Card(
         "Revenue churn (gross)",
         "execmetrics_revenue_churn_ratio",
         "Revenue churn",
         size=NARROW_CARD,
+        records="mrr_losses",
     ),
     Card(
         "Paying suppliers",
         "execmetrics_paying_suppliers",
         "Paying suppliers",
         size=NARROW_CARD,
+        records="paying_suppliers",
     ),
-    Card("ARPA", "execmetrics_arpa", "ARPA", matchers=IN_CURRENCY, size=NARROW_CARD),
+    Card(
+        "ARPA",
+        "execmetrics_arpa",
+        "ARPA",
+        matchers=IN_CURRENCY,
+        size=NARROW_CARD,
+        records="paying_suppliers",
+    ),
 )
 
 
@@ -249,6 +286,7 @@ def active_side_card(user_type: UserType) -> Card:
         intro=f"{side.capitalize()} with a session in the last 30 days, of all {side} "
         "existing now (created and not deleted).",
         more=(Series(REGISTERED, "of total", {"user_type": user_type}),),
+        records="active_users",
     )
 
 
@@ -261,6 +299,7 @@ USER_CARDS = (
         SIDES[UserType.SUPPLIER],
         matchers={"user_type": UserType.SUPPLIER},
         more=(Series(SIGNUPS, SIDES[UserType.COUPLE], {"user_type": UserType.COUPLE}),),
+        records="signups",
     ),
     Card(
         "DAU / WAU / MAU",
@@ -269,6 +308,7 @@ USER_CARDS = (
         matchers={"window": ActiveWindow.D1},
         intro="Distinct users of both sides with a session in the last day, 7 days and 30 days.",
         more=tuple(Series(ACTIVE, WINDOW_NAMES[w], {"window": w}) for w in tuple(ActiveWindow)[1:]),
+        records="active_users",
     ),
 )
 
@@ -312,6 +352,7 @@ VIRAL_CARDS = (
         thresholds=K_TARGET,
         color_mode="background",
         decimals=2,
+        records="k_invitations",
     ),
     Card(
         "Invitations sent and accepted",
@@ -319,6 +360,7 @@ VIRAL_CARDS = (
         "sent",
         matchers=IN_VIRAL_WINDOW,
         more=(Series("execmetrics_invitations_accepted", "accepted", IN_VIRAL_WINDOW),),
+        records="k_invitations",
     ),
     Card(
         "Invites per active supplier",
@@ -326,12 +368,14 @@ VIRAL_CARDS = (
         "invites per supplier",
         matchers=IN_VIRAL_WINDOW,
         decimals=2,
+        records="inviters",
     ),
     Card(
         "Invitation conversion",
         "execmetrics_invitation_conversion_ratio",
         "conversion",
         matchers=IN_VIRAL_WINDOW,
+        records="k_invitations",
     ),
 )
 
@@ -384,6 +428,7 @@ ENGAGEMENT_CARDS = (
         f"execmetrics:stickiness:ratio). Green at or above the {BENCHMARK} industry average.",
         thresholds=INDUSTRY_AVERAGE,
         color_mode="background",
+        records="engaged_users",
     ),
     Card(
         "Supplier stickiness (DAU/MAU)",
@@ -394,6 +439,7 @@ ENGAGEMENT_CARDS = (
         {"user_type": UserType.SUPPLIER},
         thresholds=SUPPLIER_STICKINESS_BANDS,
         color_mode="background",
+        records="engaged_users",
     ),
     Card(
         "Couple stickiness (DAU/MAU)",
@@ -404,11 +450,13 @@ ENGAGEMENT_CARDS = (
         {"user_type": UserType.COUPLE},
         thresholds=COUPLE_STICKINESS_BANDS,
         color_mode="background",
+        records="engaged_users",
     ),
     Card(
         "Average session duration",
         "execmetrics_session_duration_average_seconds",
         "average session",
+        records="sessions",
     ),
 )
 

@@ -4,7 +4,8 @@
 table: its description starts with the metric's catalog definition and its unit is the
 metric's, so a board names only what is particular about the panel. :func:`area_board`
 is the frame every detail board shares: the Summary row, the board's own rows, then the
-Data row of its metric group.
+Data row of its metric group, then the collapsed Records row of the tables of records
+behind its numbers (:mod:`dashboards.records`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dashboards.cards import d
 from dashboards.layout import Board
 from dashboards.links import AREAS
 from dashboards.options import BuildOptions
+from dashboards.records import records_of
 from dashboards.specs import Bars, CohortTable, Item, Row, Size, Target, Trend
 from dashboards.thresholds import steps
 from dashboards.units import unit_for
@@ -83,7 +85,8 @@ def area_board(
 ) -> Board:
     """A detail board: the Summary row, ``items`` (the summary cards, then the board's own
     rows), and the Data row of ``group``: its data-quality checks (when the area has any),
-    its data age and its last computation time."""
+    its data age and its last computation time; then, collapsed, the Records row: the
+    tables of the records behind the board's numbers, which the overview's cards open."""
     quality = (c.area_quality(opts, group),) if c.QUALITY_BY_AREA[group] else ()
     area = AREAS[group]
     return Board(
@@ -97,7 +100,14 @@ def area_board(
             *quality,
             c.area_freshness(opts, group),
             c.area_last_run(opts, group),
+            *records_row(opts, group),
         ),
         variables=variables,
         tags=(group,),
     )
+
+
+def records_row(opts: BuildOptions, group: GroupName) -> tuple[Item, ...]:
+    """The collapsed Records row of an area board and its tables (none: no row)."""
+    tables = [r.table(opts) for r in records_of(group)]
+    return (Row("Records", collapsed=True), *tables) if tables else ()

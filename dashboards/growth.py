@@ -7,9 +7,10 @@ from __future__ import annotations
 from dashboards.cards import IN_CURRENCY, IN_VIRAL_WINDOW, K_TEXT, Card, Series, d
 from dashboards.common import Metric, area_board
 from dashboards.layout import Board
-from dashboards.links import Area
+from dashboards.links import Link
 from dashboards.options import BuildOptions
 from dashboards.queries import agg, rule
+from dashboards.records import RECORDS
 from dashboards.specs import HALF, CohortTable, Row, Stat, Target, Trend
 from dashboards.thresholds import AT_LEAST_ONE, AT_ONE, K_TARGET, bands, percent
 from dashboards.variables import CURRENCY_VARIABLE, VIRAL_WINDOW_VARIABLE
@@ -73,7 +74,8 @@ def _lifecycle(m: Metric, side: UserType) -> Trend:
     )
 
 
-def _cohorts(m: Metric, title: str, name: str, **matchers: str) -> CohortTable:
+def _cohorts(m: Metric, title: str, name: str, records: str, **matchers: str) -> CohortTable:
+    """A heat map of cohorts; each cell opens the table of the cohorts' members."""
     return m.panel(
         CohortTable,
         title,
@@ -82,13 +84,20 @@ def _cohorts(m: Metric, title: str, name: str, **matchers: str) -> CohortTable:
         Target(agg(name, ("cohort",), **matchers), "{{cohort}}"),
         note=" One row per cohort at the end of the time range. " + RETENTION_TEXT,
         thresholds=RETENTION_BANDS,
+        links=(RECORDS[records].link(),),
     )
 
 
 GROWTH_CARDS = (
-    Card("MRR at risk", MRR_AT_RISK, "MRR at risk", matchers=IN_CURRENCY),
-    Card("LTV", LTV, "LTV", matchers=IN_CURRENCY),
-    Card("Trial conversion", TRIAL_CONVERSION, "trial conversion", decimals=1),
+    Card("MRR at risk", MRR_AT_RISK, "MRR at risk", matchers=IN_CURRENCY, records="at_risk"),
+    Card("LTV", LTV, "LTV", matchers=IN_CURRENCY, records="paying_suppliers"),
+    Card(
+        "Trial conversion",
+        TRIAL_CONVERSION,
+        "trial conversion",
+        decimals=1,
+        records="trials",
+    ),
     Card(
         "Users' quick ratio",
         USER_QUICK_RATIO,
@@ -99,11 +108,12 @@ GROWTH_CARDS = (
         color_mode="value",
         decimals=2,
         more=(Series(USER_QUICK_RATIO, "couples", {"user_type": UserType.COUPLE}),),
+        records="lifecycle",
     ),
 )
 
 
-def growth_cards(opts: BuildOptions, links: tuple[Area, ...] = ()) -> list[Stat]:
+def growth_cards(opts: BuildOptions, links: tuple[Link, ...] = ()) -> list[Stat]:
     """The headline numbers of growth; the overview passes ``links`` to this board."""
     return [card.stat(opts, links) for card in GROWTH_CARDS]
 
@@ -138,10 +148,16 @@ def board(opts: BuildOptions) -> Board:
                 Target(agg(COUPLES, ("stage",)), "{{stage}}"),
             ),
             Row("Cohorts"),
-            _cohorts(m, "Supplier logo retention by cohort", LOGO_RETENTION),
-            _cohorts(m, "Supplier MRR retention by cohort", MRR_RETENTION),
+            _cohorts(m, "Supplier logo retention by cohort", LOGO_RETENTION, "revenue_cohorts"),
+            _cohorts(m, "Supplier MRR retention by cohort", MRR_RETENTION, "revenue_cohorts"),
             *(
-                _cohorts(m, f"Active {side}s by cohort", ACTIVE_RATIO, user_type=side)
+                _cohorts(
+                    m,
+                    f"Active {side}s by cohort",
+                    ACTIVE_RATIO,
+                    "activity_cohorts",
+                    user_type=side,
+                )
                 for side in UserType
             ),
             Row("Viral loop"),

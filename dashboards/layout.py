@@ -58,16 +58,40 @@ def build_board(board: Board) -> models.Dashboard:
         builder = builder.with_variable(postgres_variable())
     for v in board.variables:
         builder = builder.with_variable(v.build())
+    collapsed: dash.Row | None = None  # the collapsed row the panels go into
     for item, pos in zip(board.items, layout(board.items), strict=True):
         if isinstance(item, Row):
-            builder = builder.with_row(dash.Row(item.title).grid_pos(pos))
+            if collapsed is not None:
+                builder = builder.with_row(collapsed)
+                collapsed = None
+            row = dash.Row(item.title).grid_pos(pos)
+            if item.collapsed:
+                collapsed = row.collapsed(True)
+            else:
+                builder = builder.with_row(row)
+        elif collapsed is not None:
+            collapsed = collapsed.with_panel(build_panel(item).grid_pos(pos))  # type: ignore[attr-defined]
         else:
             builder = builder.with_panel(build_panel(item).grid_pos(pos))  # type: ignore[attr-defined]
+    if collapsed is not None:
+        builder = builder.with_row(collapsed)
     model = builder.build()
-    # Stable panel ids, 1.. in layout order (the SDK leaves them unset).
-    for i, panel in enumerate(model.panels or [], start=1):
-        panel.id_val = i
+    number_panels(model)
     return model
+
+
+def number_panels(model: models.Dashboard) -> None:
+    """Stable panel ids (the SDK leaves them unset): a panel's fixed id (that links point
+    at) is kept, the others are numbered 1.. in layout order, rows' panels included."""
+    top = list(model.panels or [])
+    every = [p for panel in top for p in (panel, *(getattr(panel, "panels", None) or []))]
+    fixed = [p.id_val for p in every if p.id_val]  # a row's id is 0 when unset
+    if len(fixed) != len(set(fixed)):
+        raise ValueError(f"{model.uid}: two panels have the same fixed id")
+    numbers = (i for i in range(1, len(every) + len(fixed) + 1) if i not in set(fixed))
+    for panel in every:
+        if not panel.id_val:
+            panel.id_val = next(numbers)
 
 
 def layout(items: Sequence[Item]) -> list[models.GridPos]:
@@ -75,10 +99,13 @@ def layout(items: Sequence[Item]) -> list[models.GridPos]:
     starts the next one; a row starts a new line of its own."""
     positions = []
     x = y = line_height = 0
+    collapsed_at: int | None = None  # the line of the open collapsed row, if any
     for item in items:
         if isinstance(item, Row):
-            y += line_height
+            # A collapsed row's panels take no room: the next row comes just below it.
+            y = collapsed_at + 1 if collapsed_at is not None else y + line_height
             positions.append(models.GridPos(h=1, w=GRID_WIDTH, x=0, y=y))
+            collapsed_at = y if item.collapsed else None
             x, y, line_height = 0, y + 1, 0
             continue
         width, height = item.size.width, item.size.height

@@ -43,12 +43,34 @@ def drill_down_url(area: Area) -> str:
     return f"/d/{area.uid}?${{__url_time_range}}&${{__all_variables}}"
 
 
-def drill_down_link(area: Area) -> dash.DashboardLink:
+@dataclass(frozen=True)
+class PanelLink:
+    """One panel of a detail board (a table of records), opened on its own."""
+
+    area: Area
+    panel_id: int
+    title: str
+
+    @property
+    def url(self) -> str:
+        return f"{drill_down_url(self.area)}&viewPanel=panel-{self.panel_id}"
+
+
+Link = Area | PanelLink
+
+
+def drill_down_link(target: Link) -> dash.DashboardLink:
+    if isinstance(target, PanelLink):
+        title, url = target.title, target.url
+        tooltip = f"Open {target.title} ({target.area.title} board) at this time range"
+    else:
+        title, url = f"{target.title} details", drill_down_url(target)
+        tooltip = f"Open the {target.title} board with this time range and these variables"
     return (
-        dash.DashboardLink(f"{area.title} details")
+        dash.DashboardLink(title)
         .type(models.DashboardLinkType.LINK)
-        .url(drill_down_url(area))
-        .tooltip(f"Open the {area.title} board with this time range and these variables")
+        .url(url)
+        .tooltip(tooltip)
         .keep_time(True)
         .include_vars(True)
         .target_blank(False)

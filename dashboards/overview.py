@@ -28,8 +28,8 @@ def board(opts: BuildOptions) -> Board:
         title="Executive overview",
         description=(
             "Revenue, users, the viral loop, engagement and growth of the wedding platform at a "
-            "glance. Click any value to open its area's detail board with the same time "
-            "range and variables."
+            "glance. Click any value to open its area's detail board, or the table of the "
+            "records behind it, with the same time range and variables."
         ),
         items=(
             Row("Revenue"),

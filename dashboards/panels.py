@@ -239,6 +239,9 @@ def build_panel(
     else:
         panel = default_sql(item)
     if item.links:
-        # Data links make every value of the panel a link to its area's detail board.
+        # Data links make every value of the panel a link to its area's detail board
+        # (or to one panel of it).
         panel = panel.data_links([drill_down_link(a) for a in item.links])
+    if isinstance(item, SqlTable) and item.panel_id is not None:
+        panel = panel.id(item.panel_id)
     return panel

@@ -60,9 +60,10 @@ def panel_reference(opts: BuildOptions | None = None) -> str:
             "|---|---|---|---|---|---|",
         ]
         row = ""
-        for p in d["panels"]:
+        every = [q for p in d["panels"] for q in (p, *p.get("panels", []))]
+        for p in every:
             if p["type"] == "row":
-                row = p["title"]
+                row = p["title"] + (" (collapsed)" if p.get("collapsed") else "")
                 continue
             unit = p["fieldConfig"]["defaults"]["unit"]
             unit = (
@@ -70,7 +71,9 @@ def panel_reference(opts: BuildOptions | None = None) -> str:
             )
             links = p["fieldConfig"]["defaults"].get("links", [])
             opens = ", ".join(
-                titles[m[1]] for link in links if (m := re.match(r"/d/([a-z-]+)", link["url"]))
+                titles[m[1]] + (f" › {link['title']}" if "viewPanel=" in link["url"] else "")
+                for link in links
+                if (m := re.match(r"/d/([a-z-]+)", link["url"]))
             )
             reads = ", ".join(f"`{r}`" for r in _reads(p))
             out.append(

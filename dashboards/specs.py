@@ -18,7 +18,7 @@ from typing import Literal
 
 from grafana_foundation_sdk.models import dashboard as models
 
-from dashboards.links import Area
+from dashboards.links import Link
 from dashboards.thresholds import BLUE, NEUTRAL
 
 GRID_WIDTH = 24
@@ -59,7 +59,7 @@ class Panel:
     description: str
     unit: str
     size: Size
-    links: tuple[Area, ...] = ()
+    links: tuple[Link, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,16 @@ class SqlTable(Panel):
 
     sql: str = ""
     time_series: bool = False
+    panel_id: int | None = None  # a fixed id that links point at (else numbered in order)
 
 
 @dataclass(frozen=True)
 class Row:
+    """A row of panels; a collapsed row holds the panels after it (up to the next row)
+    and Grafana queries them only once it is opened."""
+
     title: str
+    collapsed: bool = False
 
 
 Item = Stat | Trend | Bars | CohortTable | SqlTable | Row

@@ -273,7 +273,8 @@ def grafana() -> None:
 )
 @click.pass_obj
 def push(obj: Context, dry_run: bool, boards: Path | None) -> None:
-    """Upload the boards into a folder, the Prometheus datasource and an annotation."""
+    """Upload the boards into a folder, the Prometheus datasource (and the PostgreSQL one
+    when grafana.postgres_password_file is set) and an annotation."""
     from exporter.grafana.api import push as run
 
     plan = run(obj.config, boards, dry_run=dry_run)

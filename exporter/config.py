@@ -332,6 +332,19 @@ class GrafanaConfig(_Model):
         default=None, description="Prometheus URL as Grafana reaches it (default: prometheus_url)"
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    postgres_password_file: Path | None = Field(
+        default=None,
+        strict=False,
+        description=(
+            "grafana_reader's password: when set, push creates or updates the PostgreSQL "
+            "datasource (user grafana_reader, database and host of the database URL)"
+        ),
+    )
+    postgres_host: str | None = Field(
+        default=None,
+        pattern=r"^[^\s/:]+(:[0-9]{1,5})?$",
+        description="host[:port] as Grafana reaches PostgreSQL (default: the database URL's)",
+    )
 
 
 class SmtpConfig(_Model):
@@ -355,6 +368,32 @@ class WebhookConfig(_Model):
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
 
+# The uids of the boards the package ships (dashboards/*.json; tests/test_config.py checks
+# them against the build): the boards a scheduled snapshot may take.
+OVERVIEW_BOARD = "execmetrics-overview"
+SHIPPED_BOARDS: tuple[str, ...] = (
+    OVERVIEW_BOARD,
+    *(f"execmetrics-{g}" for g in GroupName if g != GroupName.QUALITY),
+)
+
+
+class SnapshotConfig(_Model):
+    """The Grafana snapshot the monthly report links to (taken when grafana.url and a
+    token are configured): which board, over how long a range ending at the report."""
+
+    dashboard: str = Field(default="execmetrics-revenue", description="uid of a shipped board")
+    range: Window = Field(default=Window("30d"), description="the range, ending now")
+
+    @field_validator("dashboard")
+    @classmethod
+    def _shipped(cls, value: str) -> str:
+        if value not in SHIPPED_BOARDS:
+            raise ValueError(
+                f"not a shipped board: {value!r} (boards: {', '.join(SHIPPED_BOARDS)})"
+            )
+        return value
+
+
 class ReportsConfig(_Model):
     """Board reports built by ``serve``: monthly on the 1st, a weekly summary on Mondays."""
 
@@ -369,6 +408,7 @@ class ReportsConfig(_Model):
     public_url: str | None = Field(default=None, description="exporter URL linked by delivery")
     smtp: SmtpConfig | None = None
     webhook: WebhookConfig | None = None
+    snapshot: SnapshotConfig = SnapshotConfig()
 
 
 class Config(_Model):

@@ -164,7 +164,8 @@ _TIME_FILTER = re.compile(r"\$__timeFilter\(\s*([^()]+?)\s*\)")
 def expand_sql_macros(text: str, start: datetime, end: datetime) -> str:
     """Expand the macros of Grafana's PostgreSQL datasource the panels use, as Grafana
     does: $__timeFrom() and $__timeTo() become quoted RFC 3339 UTC instants and
-    $__timeFilter(col) becomes ``col BETWEEN <from> AND <to>``."""
+    $__timeFilter(col) becomes ``col BETWEEN <from> AND <to>``; then the board variables
+    (such as ``$viral_window``) take their :func:`sample_values`."""
 
     def iso(t: datetime) -> str:
         return "'" + t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") + "'"
@@ -173,7 +174,7 @@ def expand_sql_macros(text: str, start: datetime, end: datetime) -> str:
     out = out.replace("$__timeFrom()", iso(start)).replace("$__timeTo()", iso(end))
     if "$__" in out:
         raise ValueError(f"unexpanded Grafana macro in: {out}")
-    return out
+    return substitute(out)
 
 
 # --- acting as grafana_reader ---------------------------------------------------------------

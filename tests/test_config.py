@@ -144,6 +144,48 @@ def test_bad_port(port: object) -> None:
     assert refused({"http": {"port": port}}).startswith("config: http.port: ")
 
 
+def test_snapshot_board_and_range() -> None:
+    default = Config().reports.snapshot
+    assert (default.dashboard, default.range, default.range.delta) == (
+        "execmetrics-revenue",
+        "30d",
+        timedelta(days=30),
+    )
+    chosen = parse_config(
+        {"reports": {"snapshot": {"dashboard": "execmetrics-overview", "range": "2w"}}}
+    ).reports.snapshot
+    assert (chosen.dashboard, chosen.range.delta) == ("execmetrics-overview", timedelta(weeks=2))
+    message = refused({"reports": {"snapshot": {"dashboard": "execmetrics-finance"}}})
+    assert message.startswith(
+        "config: reports.snapshot.dashboard: not a shipped board: 'execmetrics-finance' (boards: "
+    )
+    assert "\n" not in message and "execmetrics-growth" in message
+    for bad in ("30", "1month", "0d", 1.5):
+        message = refused({"reports": {"snapshot": {"range": bad}}})
+        assert message.startswith("config: reports.snapshot.range: not a window like '30d'")
+        assert "\n" not in message
+    message = refused({"reports": {"snapshot": {"board": "execmetrics-revenue"}}})
+    assert message == "config: reports.snapshot.board: unknown key"
+
+
+def test_the_snapshot_boards_are_the_shipped_boards() -> None:
+    from exporter.config import SHIPPED_BOARDS
+
+    shipped = {p.stem for p in (ROOT / "dashboards").glob("execmetrics-*.json")}
+    assert set(SHIPPED_BOARDS) == shipped
+
+
+def test_cli_refuses_a_bad_snapshot_board_in_one_line(tmp_path: Path) -> None:
+    from tests.cli_support import assert_one_line_error, cli_env, run_cli
+
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("reports:\n  snapshot:\n    dashboard: nope\n")
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=cli_env())
+    assert "reports.snapshot.dashboard: not a shipped board: 'nope'" in assert_one_line_error(
+        proc, 2
+    )
+
+
 def test_bad_values_elsewhere_name_their_path() -> None:
     assert refused({"source": {"schema": "Bad-Name"}}).startswith("config: source.schema: ")
     assert refused({"exporter": {"schema": "x y"}}).startswith("config: exporter.schema: ")

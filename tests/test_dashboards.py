@@ -485,6 +485,123 @@ def test_every_overview_card_links_to_its_detail_board_with_time_and_variables()
             assert link["title"]
 
 
+RECORDS_SQL = (ROOT / "sql" / "views" / "60_grafana_records.sql").read_text(encoding="utf-8")
+
+
+def _records_functions() -> dict[str, list[tuple[str, bool]]]:
+    """records_ function -> its parameters (name, has a default), from the SQL file."""
+    found = {}
+    for m in re.finditer(r"CREATE FUNCTION (records_\w+)\((.*?)\)\s*RETURNS", RECORDS_SQL, re.S):
+        params = [p.split() for p in m[2].split(",")]
+        found[m[1]] = [(p[0], "DEFAULT" in p) for p in params]
+    return found
+
+
+def _split_args(text: str) -> list[str]:
+    """The arguments of a call, split at the commas outside parentheses and quotes."""
+    args, depth, quoted, current = [], 0, False, ""
+    for ch in text:
+        quoted ^= ch == "'"
+        if not quoted:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0 and not quoted:
+            args.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [*args, current.strip()]
+
+
+def _calls(sql: str) -> list[tuple[str, list[str]]]:
+    """(function, arguments) of every records_ call of a query."""
+    out = []
+    for m in re.finditer(r"\b(records_\w+)\(", sql):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(sql[i], 0)
+            i += 1
+        out.append((m[1], _split_args(sql[m.end() : i - 1])))
+    return out
+
+
+def _panel(uid: str, panel_id: int) -> dict[str, Any] | None:
+    return next((p for p in panels(BOARDS[uid]) if p["id"] == panel_id), None)
+
+
+def test_every_overview_card_opens_the_records_behind_its_number() -> None:
+    from dashboards.cards import ENGAGEMENT_CARDS, REVENUE_CARDS, USER_CARDS, VIRAL_CARDS
+    from dashboards.growth import GROWTH_CARDS
+    from dashboards.records import RECORDS
+
+    cards = (*REVENUE_CARDS, *USER_CARDS, *VIRAL_CARDS, *ENGAGEMENT_CARDS, *GROWTH_CARDS)
+    assert [c.title for c in cards if not c.records] == []
+    by_title = {p["title"]: p for p in panels(BOARDS[OVERVIEW_UID])}
+    for card in cards:
+        links = by_title[card.title]["fieldConfig"]["defaults"]["links"]
+        opened = [link for link in links if "viewPanel=" in link["url"]]
+        (link,) = opened
+        m = re.fullmatch(r"/d/([a-z-]+)\?(.*)&viewPanel=panel-(\d+)", link["url"])
+        assert m, link["url"]
+        assert "${__url_time_range}" in m[2] and "${__all_variables}" in m[2]
+        assert link["keepTime"] and link["includeVars"]
+        target = _panel(m[1], int(m[3])) if m[1] in BOARDS else None
+        assert target is not None, f"{card.title}: {link['url']} opens no panel"
+        assert target["type"] == "table" and target["datasource"]["type"] == POSTGRES_TYPE
+        assert target["title"] == link["title"] == RECORDS[card.records].title
+        assert _calls(target["targets"][0]["rawSql"]), target["title"]
+
+
+def test_every_area_board_has_a_collapsed_records_row() -> None:
+    from dashboards.records import RECORDS
+
+    for area in AREAS.values():
+        rows = [p for p in BOARDS[area.uid]["panels"] if p["title"] == "Records"]
+        assert len(rows) == 1 and rows[0]["type"] == "row" and rows[0]["collapsed"], area.uid
+        (row,) = rows
+        assert row is BOARDS[area.uid]["panels"][-1], "the Records row comes last"
+        tables = {p["title"] for p in row["panels"]}
+        assert tables == {r.title for r in RECORDS.values() if r.group == area.group}
+        assert tables, area.uid
+    ids = [
+        p["id"]
+        for uid in UIDS
+        for p in panels(BOARDS[uid])
+        if p["title"] in {r.title for r in RECORDS.values()}
+    ]
+    assert sorted(ids) == [r.panel_id for r in RECORDS.values()]
+
+
+def test_every_records_table_calls_its_function_with_the_right_arguments() -> None:
+    from dashboards.records import MAX_ROWS, RECORDS
+    from exporter.vocabulary import TARGETS
+
+    functions = _records_functions()
+    expected = {
+        "at": "$__timeTo()",
+        "window_to": "$__timeTo()",
+        "max_rows": str(MAX_ROWS),
+        "viral_window": "'$viral_window'::interval",
+        "quiet": f"interval '{TARGETS.at_risk_quiet_period.days} days'",
+        "engagement_window": "interval '168 hours'",
+        "session_cap": "14400",
+    }
+    for r in RECORDS.values():
+        table = _panel(AREAS[r.group].uid, r.panel_id)
+        assert table is not None and table["title"] == r.title
+        ((function, args),) = _calls(table["targets"][0]["rawSql"])
+        assert function == r.function and function in functions, function
+        params = functions[function]
+        required = sum(1 for _, default in params if not default)
+        assert required <= len(args) <= len(params), (function, args)
+        for (name, _), arg in zip(params, args, strict=False):
+            if name == "window_from":
+                assert arg.startswith("$__timeTo()::timestamptz - "), (r.key, arg)
+            else:
+                assert arg == expected[name], (r.key, name, arg)
+        # the row limit is passed, never left to a default the function may change
+        assert str(MAX_ROWS) in args, r.key
+
+
 def test_drill_down_targets_define_the_variables_they_receive() -> None:
     """Each detail board reads the overview variables its panels use under the same name."""
     overview_vars = {v["name"] for v in BOARDS[OVERVIEW_UID]["templating"]["list"]}

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -110,6 +115,220 @@ def test_dry_run_needs_nothing_outside(tmp_path: Path) -> None:
             json.loads((ROOT / "dashboards" / f"{b}.json").read_text())["uid"] for b in BOARDS
         ]
         assert sorted(x.rsplit(" ", 1)[1] for x in lines if " dashboard " in x) == uids
+
+
+PASSWORD = "s3cret pa55\tword"
+
+
+def _pg_config(url: str, password_file: Path, **grafana: object) -> object:
+    return parse_config(
+        {
+            "database": {"url": "postgresql://exporter:other@db.internal:6543/metrics"},
+            "grafana": {"url": url, "postgres_password_file": str(password_file), **grafana},
+        }
+    )
+
+
+def test_the_boards_postgres_datasource_is_the_one_push_creates() -> None:
+    from dashboards import datasources
+    from exporter.grafana import api
+
+    assert (api.POSTGRES_UID, api.POSTGRES_TYPE, api.POSTGRES_NAME) == (
+        datasources.POSTGRES_UID,
+        datasources.POSTGRES_TYPE,
+        datasources.POSTGRES_NAME,
+    )
+    sql_panels = [
+        p
+        for board in boards_json()
+        for p in panels_of(board)
+        if p["datasource"]["type"] == datasources.POSTGRES_TYPE
+    ]
+    assert sql_panels
+    pg_vars = {
+        v["current"]["value"]
+        for board in boards_json()
+        for v in board["templating"]["list"]
+        if v["type"] == "datasource" and v["query"] == datasources.POSTGRES_TYPE
+    }
+    assert pg_vars == {api.POSTGRES_UID}
+
+
+def test_push_creates_then_updates_the_postgres_datasource(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EXECMETRICS_GRAFANA_TOKEN", TOKEN)
+    monkeypatch.delenv("EXECMETRICS_DATABASE_URL", raising=False)
+    secret = tmp_path / "reader.password"
+    secret.write_text(PASSWORD + "\n")  # one trailing newline, dropped
+    with fake_grafana(TOKEN) as g:
+        cfg = _pg_config(g.url, secret)
+        dry = push(cfg, dry_run=True)  # type: ignore[arg-type]
+        line = "create datasource execmetrics-postgres (grafana_reader@db.internal:6543/metrics)"
+        assert line in dry.actions
+        assert all(m == "GET" for m, _, _ in g.requests) and not g.datasources
+        first = push(cfg)  # type: ignore[arg-type]
+        assert line in first.actions
+        pg = g.datasources["execmetrics-postgres"]
+        assert pg == {
+            "uid": "execmetrics-postgres",
+            "name": "PostgreSQL (execmetrics)",
+            "type": "grafana-postgresql-datasource",
+            "access": "proxy",
+            "url": "db.internal:6543",
+            "user": "grafana_reader",
+            "isDefault": False,
+            "jsonData": {
+                "database": "metrics",
+                "sslmode": "require",
+                "postgresVersion": 1500,
+                "timescaledb": False,
+                "maxOpenConns": 5,
+                "maxIdleConns": 2,
+                "connMaxLifetime": 14400,
+            },
+            "secureJsonData": {"password": PASSWORD},
+        }
+        # created before the first board
+        paths = [(m, p) for m, p, _ in g.requests if m != "GET"]
+        assert paths.index(("POST", "/api/datasources")) < paths.index(
+            ("POST", "/api/dashboards/db")
+        )
+        assert sum(1 for m, p in paths if (m, p) == ("POST", "/api/datasources")) == 2
+        second = push(cfg)  # type: ignore[arg-type]
+        assert line.replace("create", "update") in second.actions
+        puts = [
+            b
+            for m, p, b in g.requests
+            if (m, p) == ("PUT", "/api/datasources/uid/execmetrics-postgres")
+        ]
+        assert len(puts) == 1 and puts[0]["secureJsonData"] == {"password": PASSWORD}
+        assert len(g.datasources) == 2
+        for plan in (dry, first, second):
+            assert PASSWORD not in " ".join(plan.actions) and "other" not in " ".join(plan.actions)
+        # grafana.postgres_host: where Grafana reaches the database, sslmode from the URL
+        push(
+            parse_config(
+                {
+                    "database": {"url": "postgresql://u@127.0.0.1/execmetrics?sslmode=verify-full"},
+                    "grafana": {
+                        "url": g.url,
+                        "postgres_password_file": str(secret),
+                        "postgres_host": "postgres",
+                    },
+                }
+            )  # type: ignore[arg-type]
+        )
+        pg = g.datasources["execmetrics-postgres"]
+        assert (pg["url"], pg["jsonData"]["database"], pg["jsonData"]["sslmode"]) == (
+            "postgres:5432",
+            "execmetrics",
+            "verify-full",
+        )
+
+
+def test_cli_push_postgres_datasource_plan_and_password_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yml"
+    secret = tmp_path / "reader.password"
+    env = {**_env(), "EXECMETRICS_DATABASE_URL": "postgresql://x:pw@127.0.0.1:5432/metrics"}
+    cfg.write_text("grafana: {}\n")
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "grafana push: would leave datasource execmetrics-postgres alone "
+        "(grafana.postgres_password_file is not set)"
+    ) in proc.stdout.splitlines()
+    cfg.write_text(f"grafana:\n  postgres_password_file: {secret}\n")
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
+    assert "grafana.postgres_password_file: cannot read" in assert_one_line_error(proc, 2)
+    proc = run_cli("--config", str(cfg), "grafana", "push", env=env)
+    assert "grafana.postgres_password_file: cannot read" in assert_one_line_error(proc, 2)
+    secret.write_text(PASSWORD + "\n\n")  # only one newline is dropped
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "grafana push: would create datasource execmetrics-postgres "
+        "(grafana_reader@127.0.0.1:5432/metrics)"
+    ) in proc.stdout.splitlines()
+    assert PASSWORD not in proc.stdout + proc.stderr and ":pw@" not in proc.stdout
+    secret.write_text("\n")
+    proc = run_cli("--config", str(cfg), "grafana", "push", "--dry-run", env=env)
+    assert "is empty" in assert_one_line_error(proc, 2)
+
+
+@contextmanager
+def _fake_prometheus() -> Iterator[list[dict[str, list[str]]]]:
+    """A Prometheus answering every query with no series; it records the queries."""
+    seen: list[dict[str, list[str]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            seen.append({"path": [url.path], **parse_qs(url.query)})
+            data: object = {"result": []} if url.path.endswith("query_range") else []
+            body = json.dumps({"status": "success", "data": data}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        seen.append({"url": [f"http://127.0.0.1:{server.server_address[1]}"]})
+        yield seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "uid", "length"),
+    [
+        ({}, "execmetrics-revenue", timedelta(days=30)),
+        (
+            {"dashboard": "execmetrics-growth", "range": "2w"},
+            "execmetrics-growth",
+            timedelta(weeks=2),
+        ),
+    ],
+)
+def test_scheduled_snapshot_takes_its_board_and_range_from_the_config(
+    monkeypatch: pytest.MonkeyPatch, snapshot: dict[str, str], uid: str, length: timedelta
+) -> None:
+    from exporter.history.report.jobs import ReportJobs
+    from exporter.store import Store
+
+    monkeypatch.setenv("EXECMETRICS_GRAFANA_TOKEN", TOKEN)
+    with fake_grafana(TOKEN) as g, _fake_prometheus() as seen:
+        for board in boards_json():
+            g.boards[board["uid"]] = board
+        cfg = parse_config(
+            {
+                "grafana": {"url": g.url, "prometheus_url": seen[0]["url"][0]},
+                "reports": {"retries": 0, "snapshot": snapshot},
+            }
+        )
+        url = ReportJobs("postgresql://unused", cfg, Store(()))._snapshot()
+        assert url == f"{g.url}/dashboard/snapshot/snap1"
+    read = [p for m, p, _ in g.requests if m == "GET"]
+    assert read == [f"/api/dashboards/uid/{uid}"]
+    (posted,) = g.snapshots
+    assert posted["dashboard"]["uid"] == uid
+    span = posted["dashboard"]["time"]
+    start, end = (datetime.fromisoformat(span[k]) for k in ("from", "to"))
+    assert end - start == length
+    assert abs(end - datetime.now(UTC)) < timedelta(minutes=5)
+    ranges = [q for q in seen[1:] if q["path"] == ["/api/v1/query_range"]]
+    assert ranges, "no panel was filled"
+    for q in ranges:
+        assert float(q["end"][0]) - float(q["start"][0]) == length.total_seconds()
 
 
 def _env() -> dict[str, str]:

@@ -35,6 +35,10 @@ FUNCTIONS = {
     "records_k_invitations": "(%s::timestamptz)",
     "records_revenue_cohorts": "(%s::timestamptz)",
     "records_activity_cohorts": "(%s::timestamptz)",
+    "records_active_users": "(%s::timestamptz)",
+    "records_lifecycle": "(%s::timestamptz)",
+    "records_trials": "(%s::timestamptz)",
+    "records_sessions": "(%s::timestamptz)",
     "records_top_inviters": "(%s::timestamptz - interval '30 days', %s::timestamptz)",
     "records_signups": "(%s::timestamptz - interval '30 days', %s::timestamptz)",
 }
@@ -177,6 +181,122 @@ def test_each_table_makes_its_card(db: str) -> None:
             assert sum(flags) / len(flags) == approx(card)
         # supplier 6 was deleted before T: not a member
         assert ("supplier", "2024-12") not in groups
+
+
+def test_active_users_make_the_active_cards_and_stickiness(db: str) -> None:
+    ev = evaluate(db, config(tz="Europe/London"), T)
+    with as_reader(db) as conn:
+        active = call(conn, "records_active_users", T)
+    assert {(r["user_type"], r["user_id"]) for r in active} == {
+        ("supplier", 1),
+        ("supplier", 2),
+        ("couple", 1),
+        ("couple", 3),
+    }
+    for side in ("supplier", "couple"):
+        rows = [r for r in active if r["user_type"] == side]
+        for window, flag in (("30d", None), ("7d", "active_7d"), ("1d", "active_1d")):
+            n = sum(1 for r in rows if flag is None or r[flag])
+            assert n == ev.value(P + "active_users", user_type=side, window=window), (side, window)
+    # supplier 2's only session is 14 days old: active in 30 days, not in 7
+    two = next(r for r in active if r["user_type"] == "supplier" and r["user_id"] == 2)
+    assert (two["category"], two["active_7d"], two["active_1d"]) == ("photography", False, False)
+    assert all(r["category"] is None for r in active if r["user_type"] == "couple")
+    assert [r["last_seen_at"] for r in active] == sorted(
+        (r["last_seen_at"] for r in active), reverse=True
+    )
+
+
+def test_lifecycle_trials_and_sessions_make_their_cards(db: str) -> None:
+    ev = evaluate(db, config(tz="Europe/London"), T)
+    with as_reader(db) as conn:
+        lifecycle = call(conn, "records_lifecycle", T)
+        trials = call(conn, "records_trials", T)
+        sessions = call(conn, "records_sessions", T)
+    states: dict[tuple[str, str], int] = defaultdict(int)
+    for r in lifecycle:
+        states[(r["user_type"], r["state"])] += 1
+    for side in ("supplier", "couple"):
+        for state in ("new", "returning", "resurrected", "dormant"):
+            card = ev.value(P + "user_lifecycle", user_type=side, state=state)
+            assert states[(side, state)] == card, (side, state)
+    assert sum(states.values()) > 0
+    ended = len(trials)
+    assert ended == 1 and trials[0]["supplier_id"] == 5
+    converted = sum(1 for r in trials if r["converted"])
+    assert converted / ended == approx(ev.value(P + "trial_conversion_ratio"))
+    assert sessions and {r["session_id"] for r in sessions} == {1, 3, 5}
+    mean = sum(r["duration_seconds"] for r in sessions) / len(sessions)
+    assert mean == approx(ev.value(P + "session_duration_average_seconds"))
+    assert {r["category"] for r in sessions if r["user_type"] == "couple"} == {None}
+
+
+def test_each_board_records_table_makes_its_cards(db: str) -> None:
+    """The drill-down tables of the boards, run as Grafana would at T (the end of the time
+    range), hold the records of the overview cards that open them."""
+    from dashboards.records import RECORDS
+    from tests.board_queries import expand_sql_macros, login_as_reader, sql_queries
+
+    ev = evaluate(db, config(tz="Europe/London"), T)
+    by_title = {q.panel_title: q.sql for q in sql_queries()}
+    with psycopg.connect(db, autocommit=True) as conn:
+        login_as_reader(conn)  # with the reader's search_path, as Grafana's datasource
+
+        def table(key: str) -> list[dict[str, Any]]:
+            cur = conn.execute(expand_sql_macros(by_title[RECORDS[key].title], M1, T))  # type: ignore[call-overload]
+            names = [d.name for d in cur.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+        paying = table("paying_suppliers")
+        assert len(paying) == ev.value(P + "paying_suppliers")
+        assert float(sum(r["MRR"] for r in paying)) == approx(ev.value(P + "mrr", currency="GBP"))
+
+        moves = table("mrr_movements")
+        for kind in ("new", "reactivation", "expansion", "contraction", "churn"):
+            change = sum(r["MRR change"] for r in moves if r["Movement"] == kind)
+            card = ev.value(P + "mrr_movement", currency="GBP", movement=kind)
+            assert abs(float(change)) == approx(card), kind
+        losses = table("mrr_losses")
+        assert [(r["Supplier id"], r["Movement"]) for r in losses] == [
+            ("4", "contraction"),
+            ("3", "churn"),
+        ]
+
+        for key in ("active_users", "engaged_users"):
+            rows = table(key)
+            for side in ("supplier", "couple"):
+                n = sum(1 for r in rows if r["Side"] == side)
+                assert n == ev.value(P + "active_users", user_type=side, window="30d")
+
+        signups = table("signups")
+        assert {(r["Side"], r["Id"]) for r in signups} == {("supplier", "6")}
+
+        k = table("k_invitations")
+        assert len(k) == ev.value(P + "invitations_accepted", window="30d")
+        inviters = table("inviters")
+        assert sum(r["Sent"] for r in inviters) == ev.value(P + "invitations_sent", window="30d")
+        assert sum(r["Accepted"] for r in inviters) == len(k)
+
+        at_risk = table("at_risk")
+        assert float(sum(r["MRR"] for r in at_risk)) == approx(
+            ev.value(P + "mrr_at_risk", currency="GBP")
+        )
+        assert {r["Cohort"] for r in table("revenue_cohorts")} == {
+            dict(k)["cohort"] for k in ev.series(P + "cohort_logo_retention_ratio")
+        }
+        assert table("activity_cohorts")
+
+        lifecycle = table("lifecycle")
+        for side in ("supplier", "couple"):
+            for state in ("new", "returning", "resurrected", "dormant"):
+                n = sum(1 for r in lifecycle if (r["Side"], r["State"]) == (side, state))
+                assert n == ev.value(P + "user_lifecycle", user_type=side, state=state)
+        trials = table("trials")
+        share = sum(1 for r in trials if r["Converted"]) / len(trials)
+        assert share == approx(ev.value(P + "trial_conversion_ratio"))
+        sessions = table("sessions")
+        mean = sum(r["Duration"] for r in sessions) / len(sessions)
+        assert mean == approx(ev.value(P + "session_duration_average_seconds"))
 
 
 def test_row_limit_and_configured_windows(db: str) -> None:

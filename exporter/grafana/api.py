@@ -1,8 +1,10 @@
 """Grafana over its HTTP API (``grafana-client``): the token, the error translation and
-``grafana push`` (boards into a folder, the Prometheus datasource, an annotation).
+``grafana push`` (boards into a folder, the Prometheus datasource, the PostgreSQL
+datasource when ``grafana.postgres_password_file`` is set, an annotation).
 
-Push is idempotent: the folder, the datasource and every board are addressed by uid and
-overwritten; ``--dry-run`` only reads and says what it would create or update.
+Push is idempotent: the folder, the datasources and every board are addressed by uid and
+overwritten; ``--dry-run`` only reads and says what it would create or update. The
+PostgreSQL password goes to Grafana in ``secureJsonData`` only: never in a plan line.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ from exporter.errors import ConfigError, ServiceError
 
 TOKEN_ENV = "EXECMETRICS_GRAFANA_TOKEN"
 PROMETHEUS_UID = "execmetrics-prometheus"
+# The PostgreSQL datasource the boards' SQL panels default to (dashboards/datasources.py).
+POSTGRES_UID = "execmetrics-postgres"
+POSTGRES_TYPE = "grafana-postgresql-datasource"
+POSTGRES_NAME = "PostgreSQL (execmetrics)"
+READER = "grafana_reader"
+# Grafana's sslmode values; a URL without one: disable on this host, else require.
+_SSLMODES = ("disable", "require", "verify-ca", "verify-full")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 ANNOTATION_TAGS = ["execmetrics", "deploy"]
 
 # The built boards: inside the wheel (exporter/grafana/boards), else the repository's.
@@ -117,6 +127,89 @@ def prometheus_datasource(config: Config) -> dict[str, Any]:
     }
 
 
+def postgres_password(config: Config) -> str | None:
+    """grafana_reader's password from ``grafana.postgres_password_file`` (one trailing
+    newline dropped); None when the key is not set."""
+    path = config.grafana.postgres_password_file
+    if path is None:
+        return None
+    what = "grafana.postgres_password_file"
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what}: {path} is not UTF-8 text (byte {exc.start})") from None
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text:
+        raise ConfigError(f"{what}: {path} is empty")
+    return text
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """Where Grafana's PostgreSQL datasource logs in: no password here."""
+
+    host: str  # host:port
+    database: str
+    sslmode: str
+
+    def __str__(self) -> str:
+        return f"{READER}@{self.host}/{self.database}"
+
+
+def postgres_target(config: Config) -> PostgresTarget:
+    """Host, port, database and sslmode of the configured database URL (or
+    ``grafana.postgres_host``), as Grafana's datasource takes them."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(config.database_url())
+    except ProgrammingError:  # its message may quote the URL, password and all
+        raise ConfigError("database URL: not a PostgreSQL connection URL") from None
+    host = str(params.get("host") or "localhost").split(",")[0]
+    port = str(params.get("port") or "5432").split(",")[0]
+    database = str(params.get("dbname") or params.get("user") or "postgres")
+    sslmode = str(params.get("sslmode") or "")
+    if sslmode not in _SSLMODES:
+        sslmode = "disable" if host in _LOCAL_HOSTS or host.startswith("/") else "require"
+    if config.grafana.postgres_host is not None:
+        address = config.grafana.postgres_host
+        if ":" not in address:
+            address = f"{address}:5432"
+    elif host.startswith("/"):
+        raise ConfigError(
+            "grafana.postgres_host: needed when the database URL connects through a "
+            f"socket ({host}), which Grafana cannot reach"
+        )
+    else:
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return PostgresTarget(address, database, sslmode)
+
+
+def postgres_datasource(target: PostgresTarget, password: str) -> dict[str, Any]:
+    return {
+        "uid": POSTGRES_UID,
+        "name": POSTGRES_NAME,
+        "type": POSTGRES_TYPE,
+        "access": "proxy",
+        "url": target.host,
+        "user": READER,
+        "isDefault": False,
+        "jsonData": {
+            "database": target.database,
+            "sslmode": target.sslmode,
+            "postgresVersion": 1500,
+            "timescaledb": False,
+            "maxOpenConns": 5,
+            "maxIdleConns": 2,
+            "connMaxLifetime": 14400,
+        },
+        "secureJsonData": {"password": password},
+    }
+
+
 @dataclass
 class PushPlan:
     """What a push does (or, dry, would do): one line per object."""
@@ -125,8 +218,8 @@ class PushPlan:
     # Set when a dry run could not read Grafana: the plan is a push into an empty one.
     offline: str | None = None
 
-    def add(self, verb: str, kind: str, name: str) -> None:
-        self.actions.append(f"{verb} {kind} {name}")
+    def add(self, verb: str, kind: str, name: str, detail: str = "") -> None:
+        self.actions.append(f"{verb} {kind} {name}" + (f" {detail}" if detail else ""))
 
 
 def _exists(call: Any, *args: Any) -> Any | None:
@@ -142,11 +235,12 @@ def _exists(call: Any, *args: Any) -> Any | None:
 
 @dataclass(frozen=True)
 class Existing:
-    """What a push finds in Grafana: the folder's title, the datasource, the boards."""
+    """What a push finds in Grafana: the folder's title, the datasources, the boards."""
 
     folder_title: str | None = None
     datasource: bool = False
     boards: frozenset[str] = frozenset()
+    postgres_datasource: bool = False
 
 
 def existing(config: Config, api: Any, boards: list[dict[str, Any]]) -> Existing:
@@ -158,11 +252,19 @@ def existing(config: Config, api: Any, boards: list[dict[str, Any]]) -> Existing
         boards=frozenset(
             b["uid"] for b in boards if _exists(api.dashboard.get_dashboard, b["uid"])
         ),
+        postgres_datasource=g.postgres_password_file is not None
+        and _exists(api.datasource.get_datasource_by_uid, POSTGRES_UID) is not None,
     )
 
 
-def plan_push(config: Config, boards: list[dict[str, Any]], found: Existing) -> PushPlan:
-    """The objects a push creates, updates or keeps, given what Grafana holds."""
+def plan_push(
+    config: Config,
+    boards: list[dict[str, Any]],
+    found: Existing,
+    postgres: PostgresTarget | None = None,
+) -> PushPlan:
+    """The objects a push creates, updates or keeps, given what Grafana holds;
+    ``postgres`` is where the PostgreSQL datasource logs in (None: it is left alone)."""
     g = config.grafana
     plan = PushPlan()
     if found.folder_title is None:
@@ -172,6 +274,16 @@ def plan_push(config: Config, boards: list[dict[str, Any]], found: Existing) -> 
     else:
         plan.add("keep", "folder", g.folder_uid)
     plan.add("update" if found.datasource else "create", "datasource", PROMETHEUS_UID)
+    if postgres is None:
+        plan.add(
+            "leave",
+            "datasource",
+            POSTGRES_UID,
+            "alone (grafana.postgres_password_file is not set)",
+        )
+    else:
+        verb = "update" if found.postgres_datasource else "create"
+        plan.add(verb, "datasource", POSTGRES_UID, f"({postgres})")
     for board in boards:
         plan.add("update" if board["uid"] in found.boards else "create", "dashboard", board["uid"])
     plan.add("add", "annotation", "exporter deployed")
@@ -187,14 +299,18 @@ def push(
     unreachable, refused) it shows a push into an empty Grafana and says why.
     """
     boards = load_boards(boards_dir(folder))
+    # The password file and the database URL are the config's own: a problem with
+    # either is a config error, dry or not.
+    password = postgres_password(config)
+    postgres = postgres_target(config) if password is not None else None
     if dry_run:
         try:
             where = grafana_url(config)
             api = api or client(config)
             with translated("grafana push", where):
-                return plan_push(config, boards, existing(config, api, boards))
+                return plan_push(config, boards, existing(config, api, boards), postgres)
         except (ConfigError, ServiceError) as exc:
-            plan = plan_push(config, boards, Existing())
+            plan = plan_push(config, boards, Existing(), postgres)
             plan.offline = str(exc)
             return plan
     where = grafana_url(config)
@@ -202,7 +318,7 @@ def push(
     g = config.grafana
     with translated("grafana push", where):
         found = existing(config, api, boards)
-        plan = plan_push(config, boards, found)
+        plan = plan_push(config, boards, found, postgres)
         if found.folder_title is None:
             api.folder.create_folder(g.folder_title, uid=g.folder_uid)
         elif found.folder_title != g.folder_title:
@@ -212,6 +328,12 @@ def push(
             api.datasource.update_datasource_by_uid(PROMETHEUS_UID, ds)
         else:
             api.datasource.create_datasource(ds)
+        if postgres is not None and password is not None:  # before the boards that read it
+            pg = postgres_datasource(postgres, password)
+            if found.postgres_datasource:
+                api.datasource.update_datasource_by_uid(POSTGRES_UID, pg)
+            else:
+                api.datasource.create_datasource(pg)
         for board in boards:
             body = {k: v for k, v in board.items() if k not in ("id", "version")}
             api.dashboard.update_dashboard(

@@ -44,9 +44,15 @@ class Range:
         return max(60, int(self.seconds // 250))
 
 
-def parse_range(start: datetime | None, end: datetime | None, now: datetime | None = None) -> Range:
+def parse_range(
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime | None = None,
+    length: timedelta = timedelta(days=30),
+) -> Range:
+    """From ``start`` (default: ``length`` before the end) to ``end`` (default: now)."""
     end = end or (now or datetime.now(UTC))
-    start = start or end - timedelta(days=30)
+    start = start or end - length
     if start >= end:
         raise ConfigError(f"--from {start.isoformat()} is not before --to {end.isoformat()}")
     return Range(start, end)

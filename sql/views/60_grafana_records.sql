@@ -233,6 +233,169 @@ ORDER BY s.created_at DESC, s.user_type, s.id
 LIMIT bounded_rows(max_rows)
 $$;
 
+-- Users of both sides with a valid session in (T - 30 days, T] (SPEC §3), most recently
+-- seen first: user_type, the internal id, the supplier's category (NULL for couples),
+-- the latest session's instant, and whether it falls in the last day and the last 7
+-- days. Per user type, the row count = execmetrics_active_users{window="30d"}; the rows
+-- with active_1d (active_7d) = window 1d (7d); rows with active_1d / rows = DAU/MAU.
+-- The windows are absolute durations (hours), as the exporter's, whatever the session's
+-- time zone.
+CREATE FUNCTION records_active_users(at timestamptz, max_rows integer DEFAULT 1000)
+RETURNS TABLE (
+    user_type    text,
+    user_id      bigint,
+    category     text,
+    last_seen_at timestamptz,
+    active_1d    boolean,
+    active_7d    boolean
+)
+LANGUAGE sql
+STABLE
+AS $$
+WITH last_seen AS (
+    SELECT s.user_type, s.user_id, max(s.created_at) AS last_seen
+    FROM valid_sessions AS s
+    WHERE s.created_at > at - interval '720 hours' AND s.created_at <= at
+    GROUP BY s.user_type, s.user_id
+)
+SELECT l.user_type,
+       l.user_id,
+       CASE WHEN l.user_type = 'supplier' THEN label_value(su.category) END,
+       l.last_seen,
+       l.last_seen > at - interval '24 hours',
+       l.last_seen > at - interval '168 hours'
+FROM last_seen AS l
+LEFT JOIN suppliers AS su ON l.user_type = 'supplier' AND su.id = l.user_id
+ORDER BY l.last_seen DESC, l.user_type, l.user_id
+LIMIT bounded_rows(max_rows)
+$$;
+
+-- Users of both sides seen in (T - 60 days, T] and their lifecycle state at T (SPEC §6),
+-- as the growth group classifies them: with C = (T - 30 days, T] and P = (T - 60 days,
+-- T - 30 days], returning when active in C and P, new when active in C and created in
+-- C, resurrected when active in C otherwise (a user row missing included), dormant when
+-- active in P only. Per side and state, the row count = execmetrics_user_lifecycle;
+-- (new + resurrected) / dormant = the users' quick ratio. Absolute windows (hours).
+CREATE FUNCTION records_lifecycle(at timestamptz, max_rows integer DEFAULT 1000)
+RETURNS TABLE (
+    user_type     text,
+    user_id       bigint,
+    category      text,
+    state         text,
+    first_seen_at timestamptz,
+    last_seen_at  timestamptz
+)
+LANGUAGE sql
+STABLE
+AS $$
+WITH seen AS (
+    SELECT s.user_type, s.user_id, min(s.created_at) AS first_seen, max(s.created_at) AS last_seen
+    FROM valid_sessions AS s
+    WHERE s.created_at > at - interval '1440 hours' AND s.created_at <= at
+    GROUP BY s.user_type, s.user_id
+),
+classified AS (
+    SELECT seen.*,
+           CASE WHEN seen.user_type = 'supplier' THEN label_value(su.category) END AS category,
+           CASE
+               WHEN seen.last_seen > at - interval '720 hours'
+                   AND seen.first_seen <= at - interval '720 hours' THEN 'returning'
+               WHEN seen.last_seen > at - interval '720 hours'
+                   AND coalesce(su.created_at, co.created_at) > at - interval '720 hours'
+                   THEN 'new'
+               WHEN seen.last_seen > at - interval '720 hours' THEN 'resurrected'
+               ELSE 'dormant'
+           END AS state
+    FROM seen
+    LEFT JOIN suppliers AS su ON seen.user_type = 'supplier' AND su.id = seen.user_id
+    LEFT JOIN couples AS co ON seen.user_type = 'couple' AND co.id = seen.user_id
+)
+SELECT c.user_type, c.user_id, c.category, c.state, c.first_seen, c.last_seen
+FROM classified AS c
+ORDER BY c.state, c.user_type, c.user_id
+LIMIT bounded_rows(max_rows)
+$$;
+
+-- Revenue rows whose trial ends in (since, T] after the row starts (SPEC §6); since
+-- defaults to M1, the card's window. converted: the row goes on past the trial's end.
+-- Row count = the trials that ended; the share converted = execmetrics_trial_conversion_ratio.
+CREATE FUNCTION records_trials(
+    at timestamptz,
+    max_rows integer DEFAULT 1000,
+    since timestamptz DEFAULT NULL
+)
+RETURNS TABLE (
+    supplier_id   bigint,
+    category      text,
+    country       text,
+    plan          text,
+    trial_ends_at timestamptz,
+    converted     boolean,
+    mrr           numeric
+)
+LANGUAGE sql
+STABLE
+AS $$
+WITH bounds AS (
+    SELECT coalesce(
+               since,
+               ((at AT TIME ZONE cfg.reporting_timezone) - interval '1 month')
+                   AT TIME ZONE cfg.reporting_timezone
+           ) AS m1
+    FROM settings AS cfg
+)
+SELECT p.supplier_id,
+       label_value(su.category),
+       label_value(su.country),
+       p.plan,
+       p.trial_ends_at,
+       p.ended_at IS NULL OR p.ended_at > p.trial_ends_at,
+       p.mrr
+FROM bounds AS b
+JOIN subscription_periods AS p
+    ON p.mrr > 0 AND p.trial_ends_at > b.m1 AND p.trial_ends_at <= at
+   AND p.trial_ends_at > p.started_at
+LEFT JOIN suppliers AS su ON su.id = p.supplier_id
+ORDER BY p.trial_ends_at DESC, p.supplier_id, p.id
+LIMIT bounded_rows(max_rows)
+$$;
+
+-- The sessions the average session duration reads (SPEC §3): created in
+-- (T - engagement_window, T] with a duration above zero, newest first, each duration
+-- capped at session_cap (the config's engagement.window and engagement.session_cap;
+-- pass them when the config changes them). avg(duration_seconds) =
+-- execmetrics_session_duration_average_seconds when no row is cut by max_rows.
+CREATE FUNCTION records_sessions(
+    at timestamptz,
+    engagement_window interval DEFAULT interval '168 hours',
+    session_cap integer DEFAULT 14400,
+    max_rows integer DEFAULT 1000
+)
+RETURNS TABLE (
+    session_id       bigint,
+    user_type        text,
+    user_id          bigint,
+    category         text,
+    created_at       timestamptz,
+    duration_seconds double precision
+)
+LANGUAGE sql
+STABLE
+AS $$
+SELECT s.id,
+       s.user_type,
+       s.user_id,
+       CASE WHEN s.user_type = 'supplier' THEN label_value(su.category) END,
+       s.created_at,
+       least(s.session_duration, session_cap)::double precision
+FROM valid_sessions AS s
+LEFT JOIN suppliers AS su ON s.user_type = 'supplier' AND su.id = s.user_id
+WHERE s.created_at > at - engagement_window AND s.created_at <= at
+  AND s.session_duration > 0
+ORDER BY s.created_at DESC, s.id
+LIMIT bounded_rows(max_rows)
+$$;
+
 -- Members of the supplier cohorts (SPEC §6): suppliers whose first paying instant f_x
 -- falls in one of the 12 local months before T's; mrr_first = m_x(f_x), mrr_now = m_x(T).
 -- Per cohort: share with mrr_now > 0 = execmetrics_cohort_logo_retention_ratio,

@@ -216,8 +216,11 @@ class ReportJobs:
             return None
         from exporter.grafana.snapshot import parse_range, snapshot
 
+        s = self.config.reports.snapshot
+
         def take() -> str:
-            return snapshot(self.config, "execmetrics-revenue", parse_range(None, None)).url
+            r = parse_range(None, None, length=s.range.delta)
+            return snapshot(self.config, s.dashboard, r).url
 
         return self._retry("snapshot", take)
 
