@@ -18,6 +18,7 @@ USERS = Group(
         Query(
             "users/active.sql",
             tuple(bind(f"active_{w}", "active_users", "user_type", window=w) for w in ActiveWindow),
+            many=True,
         ),
         Query(
             "users/by_country.sql",

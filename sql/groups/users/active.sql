@@ -1,23 +1,79 @@
--- Per user type and window: distinct users with a session created in (T - window, T].
--- Each user's latest session in the 30-day window decides the shorter windows too.
--- Users are grouped by (supplier_id, couple_id), exactly one of them set.
-WITH last_seen AS (
-    SELECT s.supplier_id, s.couple_id, max(s.created_at) AS last_seen
-    FROM valid_sessions AS s
-    WHERE s.created_at > %(start_30d)s AND s.created_at <= %(t)s
-    GROUP BY s.supplier_id, s.couple_id
+-- Per user type and window: distinct users with a session created in (T - window, T], at
+-- every instant of a pass, from one read of the valid sessions in (first_t - 30 days,
+-- last_t]. Users are grouped by (supplier_id, couple_id), exactly one of them set.
+--
+-- How (as sql/groups/growth/users.sql, docs/spec.md "Many instants"): the instants are
+-- numbered in time order (sweep_edges: width_bucket(x, sweep_edges) is the number of
+-- instants before x); a session at s counts its user at the instants numbered
+-- (instants before s) + 1 to (instants before s + window); per user and window these
+-- runs, taken in order, become disjoint pieces, and an instant's count is the number of
+-- pieces holding its number. Windows are in hours: absolute in every time zone.
+WITH instants AS (
+    SELECT i.n, i.k FROM unnest(%(n)s::integer[], %(k)s::integer[]) AS i (n, k)
 ),
-per_type AS (
-    SELECT CASE WHEN l.supplier_id IS NOT NULL THEN 'supplier' ELSE 'couple' END AS user_type,
-           count(*) FILTER (WHERE l.last_seen > %(start_1d)s) AS active_1d,
-           count(*) FILTER (WHERE l.last_seen > %(start_7d)s) AS active_7d,
-           count(*) AS active_30d
-    FROM last_seen AS l
-    GROUP BY 1
+-- Per user and first instant number, the latest session.
+runs AS (
+    SELECT s.supplier_id,
+           s.couple_id,
+           width_bucket(s.created_at, %(sweep_edges)s::timestamptz[]) + 1 AS j,
+           max(s.created_at) AS last
+    FROM valid_sessions AS s
+    WHERE s.created_at > %(first_t)s::timestamptz - interval '720 hours'
+      AND s.created_at <= %(last_t)s::timestamptz
+    GROUP BY 1, 2, 3
+),
+ends AS (
+    SELECT r.supplier_id, r.couple_id, r.j,
+           width_bucket(r.last + interval '24 hours', %(sweep_edges)s::timestamptz[]) AS m1,
+           width_bucket(r.last + interval '168 hours', %(sweep_edges)s::timestamptz[]) AS m7,
+           width_bucket(r.last + interval '720 hours', %(sweep_edges)s::timestamptz[]) AS m30
+    FROM runs AS r
+),
+pieces AS (
+    SELECT CASE WHEN e.supplier_id IS NOT NULL THEN 'supplier' ELSE 'couple' END AS user_type,
+           p.window_name, p.p_from, p.p_to
+    FROM (
+        SELECT x.*,
+               coalesce(lag(x.m1) OVER w, 0) AS prev1,
+               coalesce(lag(x.m7) OVER w, 0) AS prev7,
+               coalesce(lag(x.m30) OVER w, 0) AS prev30
+        FROM ends AS x
+        WINDOW w AS (PARTITION BY x.supplier_id, x.couple_id ORDER BY x.j)
+    ) AS e
+    CROSS JOIN LATERAL (VALUES
+        ('1d', greatest(e.j, e.prev1 + 1), e.m1),
+        ('7d', greatest(e.j, e.prev7 + 1), e.m7),
+        ('30d', greatest(e.j, e.prev30 + 1), e.m30)
+    ) AS p (window_name, p_from, p_to)
+),
+weighted AS (
+    SELECT p.user_type, p.window_name, p.p_from, p.p_to, count(*) AS w
+    FROM pieces AS p
+    WHERE p.p_from <= p.p_to
+    GROUP BY 1, 2, 3, 4
+),
+binned AS (
+    SELECT wt.user_type, wt.window_name, e.at, sum(e.delta) AS delta
+    FROM weighted AS wt
+    CROSS JOIN LATERAL (VALUES (wt.p_from, wt.w), (wt.p_to + 1, -wt.w)) AS e (at, delta)
+    GROUP BY 1, 2, 3
+),
+counts AS (
+    SELECT i.n, b.user_type, b.window_name, sum(b.delta) AS active
+    FROM instants AS i
+    JOIN binned AS b ON b.at <= i.k
+    GROUP BY 1, 2, 3
 )
-SELECT types.user_type,
-       coalesce(p.active_1d, 0)::double precision AS active_1d,
-       coalesce(p.active_7d, 0)::double precision AS active_7d,
-       coalesce(p.active_30d, 0)::double precision AS active_30d
-FROM (VALUES ('supplier'), ('couple')) AS types (user_type)
-LEFT JOIN per_type AS p ON p.user_type = types.user_type;
+SELECT i.n,
+       types.user_type,
+       coalesce(max(c.active) FILTER (WHERE c.window_name = '1d'), 0)::double precision
+           AS active_1d,
+       coalesce(max(c.active) FILTER (WHERE c.window_name = '7d'), 0)::double precision
+           AS active_7d,
+       coalesce(max(c.active) FILTER (WHERE c.window_name = '30d'), 0)::double precision
+           AS active_30d
+FROM instants AS i
+CROSS JOIN (VALUES ('supplier'), ('couple')) AS types (user_type)
+LEFT JOIN counts AS c ON c.n = i.n AND c.user_type = types.user_type
+GROUP BY i.n, types.user_type
+ORDER BY i.n, types.user_type;
