@@ -4,6 +4,9 @@ The month's figures are the engine's evaluation at the local midnight that ends 
 month; the comparison columns are the evaluations at the midnight that starts it and
 at the end of the same month a year earlier; the charts use the twelve month ends up to
 the report's. The 13 instants go through the same concurrent path as ``backfill``.
+
+A month before the first month with data (docs/spec.md §10) is refused; a comparison
+month before it has no data (not zeros).
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from exporter.catalog import PREFIX
 from exporter.config import Config
 from exporter.db import Database, describe
 from exporter.engine import DEFAULT_JOBS, evaluate_many
-from exporter.errors import DatabaseError
+from exporter.errors import ConfigError, DatabaseError
 from exporter.groups.base import parameters
 from exporter.history.report.disclosures import Disclosures, closing_date, gather_disclosures
 from exporter.history.report.figures import FIGURES, Figure, Point
@@ -31,6 +35,18 @@ MONTHS_SHOWN = 12
 TOP_MOVERS = 5
 
 
+class BeforeData(ConfigError):
+    """The month ends before the first month with data, or there is no data at all."""
+
+    def __init__(self, month: Month, first: Month | None) -> None:
+        self.month, self.first = month, first
+        if first is None:
+            text = f"--month {month}: there is no data yet (no supplier, couple or subscription)"
+        else:
+            text = f"--month {month} is before the first month with data, {first}"
+        super().__init__(text)
+
+
 @dataclass(frozen=True)
 class Line:
     """One row of the headline table."""
@@ -39,6 +55,9 @@ class Line:
     value: float | None
     previous: float | None
     year_ago: float | None
+    # False: that comparison month is before the first month with data (its value is None).
+    previous_data: bool = True
+    year_ago_data: bool = True
 
     @property
     def change(self) -> float | None:
@@ -107,6 +126,7 @@ class Bridge:
 @dataclass(frozen=True)
 class ReportData:
     month: Month
+    first_month: Month  # the first month with data (docs/spec.md §10)
     timezone: str
     currency: str
     viral_window: str
@@ -144,6 +164,34 @@ def _movers(conn: Any, at: datetime, wall: datetime, config: Config) -> tuple[Mo
     )
 
 
+def first_month_with_data(conn: Any, zone: ZoneInfo) -> Month | None:
+    """The local month of the earliest created_at of suppliers and couples and
+    started_at of subscriptions (``sql/report/first_data.sql``); None when all are empty."""
+    row = conn.execute(read_sql("report/first_data.sql")).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return Month.containing(row[0], zone)
+
+
+def _first_month(url: str, config: Config) -> Month | None:
+    try:
+        with Database(url, config, max_size=1) as db, db.reading() as conn:
+            return first_month_with_data(conn, config.reporting.zone)
+    except Exception as exc:
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            raise DatabaseError(describe(exc)) from None
+        raise
+
+
+def with_data(month: Month, first: Month | None) -> Month:
+    """The first month with data, when ``month`` is not before it; else BeforeData."""
+    if first is None or month < first:
+        raise BeforeData(month, first)
+    return first
+
+
 def gather(
     url: str,
     config: Config,
@@ -157,6 +205,7 @@ def gather(
     wall = now or datetime.now(UTC)  # the run's wall clock, the same for every instant
     reportable(month, zone, wall)
     ensure_schema(url, config)
+    first = with_data(month, _first_month(url, config))  # before any evaluation
     shown = [month.shift(k) for k in range(-MONTHS_SHOWN, 1)]  # year ago .. the month
     ends = [m.end(zone) for m in shown]
     history = evaluate_many(url, config, ends, jobs=jobs, wall=wall)
@@ -175,8 +224,16 @@ def gather(
         raise
     points = [Point(ev, s) for (_, ev), s in zip(history.evaluations, signups, strict=True)]
     now_point, previous, year_ago = points[-1], points[-2], points[0]
+    has_previous, has_year_ago = shown[-2] >= first, shown[0] >= first
     lines = tuple(
-        Line(f, f.read(now_point, config), f.read(previous, config), f.read(year_ago, config))
+        Line(
+            f,
+            f.read(now_point, config),
+            f.read(previous, config) if has_previous else None,
+            f.read(year_ago, config) if has_year_ago else None,
+            has_previous,
+            has_year_ago,
+        )
         for f in FIGURES
     )
     cur = config.reporting.currency
@@ -198,6 +255,7 @@ def gather(
     )
     return ReportData(
         month=month,
+        first_month=first,
         timezone=config.reporting.timezone,
         currency=cur,
         viral_window=str(config.viral.window),
