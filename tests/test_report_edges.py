@@ -1,8 +1,9 @@
 """The board pack at its edges: a month before the first month with data is refused
-(and skipped by the schedule), and a comparison month before it shows "no data".
+(and skipped by the schedule), a comparison month before it shows "no data", and
+DAU / MAU is shown beside the month's daily average, which colours its change.
 
 The expected numbers come from the rows themselves: the first month by hand from the
-earliest timestamp.
+earliest timestamp, the daily averages from tests/oracle.py at each local day's end.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import csv
 import io
 import logging
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,11 +26,15 @@ from exporter.history.report.jobs import ReportJobs
 from exporter.history.report.month import Month
 from exporter.history.report.pdf import context
 from exporter.store import Store
+from tests import oracle
 from tests import support as S
 from tests.cli_support import assert_one_line_error, cli_env, run_cli
 from tests.conftest import require_tool
 from tests.datasets import NOW, ZONE, march_2026
 from tests.instants import ts
+
+LONDON = ZoneInfo(ZONE)
+DAY = timedelta(days=1)
 
 
 def _csv_rows(body: bytes) -> dict[str, dict[str, str]]:
@@ -187,3 +193,130 @@ def test_comparison_months_before_the_data_have_no_data(db_url: str, tmp_path: P
     assert june["mrr"]["previous_month"] != "" and june["mrr"]["year_ago"] == ""
     assert june["mrr"]["change_vs_previous_month"] != ""
     assert june["mrr"]["change_vs_year_ago"] == ""
+
+
+# ------------------------------------------------------------- DAU / MAU daily average
+
+
+def _local_midnight(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=LONDON).astimezone(UTC)
+
+
+def _ratio_at(sessions: list[S.Row], side: str, t: datetime) -> float:
+    """The oracle's active 1d / active 30d at ``t``."""
+    mau = len(oracle.active_ids(sessions, side, t, timedelta(days=30)))
+    return len(oracle.active_ids(sessions, side, t, timedelta(days=1))) / mau
+
+
+def _expected_average(sessions: list[S.Row], year: int, month: int, side: str) -> float | None:
+    """The oracle's mean of active 1d / active 30d at the end of each local day."""
+    first = date(year, month, 1)
+    after = date(year + month // 12, month % 12 + 1, 1)
+    ratios = []
+    d = first
+    while d < after:
+        end = _local_midnight(d + DAY)
+        mau = len(oracle.active_ids(sessions, side, end, timedelta(days=30)))
+        dau = len(oracle.active_ids(sessions, side, end, timedelta(days=1)))
+        if mau:
+            ratios.append(dau / mau)
+        d += DAY
+    return sum(ratios) / len(ratios) if ratios else None
+
+
+def _stickiness_data(url: str) -> tuple[S.Any, list[S.Row]]:
+    """Suppliers busy every day of February but for its last, quiet in March but on
+    Mondays and the 31st; couples the other way round. Sessions on the spring clock
+    change (29 March) and at a local midnight test the windows' edges."""
+    cfg = S.config(tz=ZONE)
+    S.migrate(url, cfg)
+    sessions: list[S.Row] = []
+
+    def add(at: datetime, **who: int) -> None:
+        sessions.append(S.session(len(sessions) + 1, at, **who))
+
+    for day in range(1, 28):  # 1-27 February
+        add(ts(f"2026-02-{day:02d} 12:00", ZONE), supplier_id=1)
+        if day % 2:
+            add(ts(f"2026-02-{day:02d} 18:00", ZONE), supplier_id=2)
+    for day in (2, 9, 16, 23, 30, 31):  # the Mondays of March, and Tuesday the 31st
+        add(ts(f"2026-03-{day:02d} 09:00", ZONE), supplier_id=1)
+    add(ts("2026-03-15 12:00", ZONE), supplier_id=3)
+    add(ts("2026-03-29 00:30", ZONE), supplier_id=2)  # before the clocks go forward
+    add(ts("2026-03-10 00:00", ZONE), supplier_id=3)  # the end of 9 March, exactly
+    for day in (3, 10, 17, 24):
+        add(ts(f"2026-02-{day:02d} 20:00", ZONE), couple_id=10)
+    for day in range(1, 31):  # 1-30 March
+        add(ts(f"2026-03-{day:02d} 21:00", ZONE), couple_id=10 + day % 3)
+    S.load(
+        url,
+        suppliers=[S.supplier(i, ts("2025-06-01 00:00")) for i in (1, 2, 3)],
+        couples=[S.couple(i, ts("2025-06-01 00:00")) for i in (10, 11, 12)],
+        subscriptions=[S.sub(1, 1, 2999, ts("2025-06-01 00:00"))],
+        user_sessions=sessions,
+    )
+    return cfg, sessions
+
+
+def test_daily_average_of_dau_over_mau_beside_the_month_end(db_url: str, tmp_path: Path) -> None:
+    cfg, sessions = _stickiness_data(db_url)
+    built = build(db_url, cfg, Month(2026, 3), "csv", now=NOW)
+    rows = _csv_rows(built.body)
+    for side in ("supplier", "couple"):
+        avg = rows[f"stickiness_{side}_daily_average"]
+        assert avg["unit"] == "ratio"
+        march = _expected_average(sessions, 2026, 3, side)
+        february = _expected_average(sessions, 2026, 2, side)
+        assert march is not None and february is not None
+        assert float(avg["value"]) == pytest.approx(march, abs=1e-6)
+        assert float(avg["previous_month"]) == pytest.approx(february, abs=1e-6)
+        assert float(avg["change_vs_previous_month"]) == pytest.approx(march - february, abs=2e-6)
+        # March 2025 is before the first month with data (June 2025): no data.
+        assert avg["year_ago"] == "" and avg["change_vs_year_ago"] == ""
+        # The month-end line is still the one day at the month's end.
+        end = _ratio_at(sessions, side, _local_midnight(date(2026, 4, 1)))
+        assert float(rows[f"stickiness_{side}"]["value"]) == pytest.approx(end, abs=1e-6)
+        assert float(avg["value"]) != pytest.approx(end, abs=1e-3)
+
+    # Suppliers: the month end is up on February's (whose last day was quiet), the daily
+    # average is down; both lines are coloured by the average's change.
+    view = {r["label"]: r for r in context(built.data)["rows"]}
+    for side in ("supplier", "couple"):
+        march = _expected_average(sessions, 2026, 3, side)
+        february = _expected_average(sessions, 2026, 2, side)
+        assert march is not None and february is not None
+        expected = "good" if march > february else "bad"
+        assert view[f"DAU / MAU, {side}s (daily average)"]["verdict"] == expected
+        assert view[f"DAU / MAU, {side}s (month end)"]["verdict"] == expected
+    end, before = (
+        _ratio_at(sessions, "supplier", _local_midnight(d))
+        for d in (date(2026, 4, 1), date(2026, 3, 1))
+    )
+    assert end > before and view["DAU / MAU, suppliers (month end)"]["verdict"] == "bad"
+
+    text = _pdf_text(build(db_url, cfg, Month(2026, 3), "pdf", now=NOW).body, tmp_path)
+
+    def pct(v: float) -> str:
+        return f"{v * 100:.1f}%"
+
+    def pp(v: float) -> list[str]:
+        return f"{v * 100:+.1f} pp".replace("-", "−").split()
+
+    for side in ("supplier", "couple"):
+        march = _expected_average(sessions, 2026, 3, side)
+        february = _expected_average(sessions, 2026, 2, side)
+        assert march is not None and february is not None
+        # label (6 words), March, February, change, then the year-ago "no data" twice.
+        cells = _line(text, f"DAU / MAU, {side}s (daily average)").split()[6:]
+        assert cells == [pct(march), pct(february), *pp(march - february), *["no", "data"] * 2]
+        end, before = (
+            _ratio_at(sessions, side, _local_midnight(d))
+            for d in (date(2026, 4, 1), date(2026, 3, 1))
+        )
+        cells = _line(text, f"DAU / MAU, {side}s (month end)").split()[6:]
+        assert cells[:4] == [pct(end), pct(before), *pp(end - before)]
+    flat = " ".join(text.split())
+    assert (
+        "The month's daily average of one side's stickiness: the mean, over the local days d"
+        in flat
+    )

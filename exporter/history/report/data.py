@@ -6,13 +6,16 @@ at the end of the same month a year earlier; the charts use the twelve month end
 the report's. The 13 instants go through the same concurrent path as ``backfill``.
 
 A month before the first month with data (docs/spec.md §10) is refused; a comparison
-month before it has no data (not zeros).
+month before it has no data (not zeros). The daily average of DAU / MAU evaluates the
+active-users query alone at the end of each local day of the month and of its two
+comparison months.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,18 +24,28 @@ from exporter.config import Config
 from exporter.db import Database, describe
 from exporter.engine import DEFAULT_JOBS, evaluate_many
 from exporter.errors import ConfigError, DatabaseError
-from exporter.groups.base import parameters
+from exporter.groups.base import Group, parameters
+from exporter.groups.users import USERS
 from exporter.history.report.disclosures import Disclosures, closing_date, gather_disclosures
 from exporter.history.report.figures import FIGURES, Figure, Point
 from exporter.history.report.month import Month, reportable
 from exporter.history.report.segments import Segments, gather_segments
-from exporter.instant import Instant
+from exporter.instant import Instant, local_midnight
 from exporter.migrate import ensure_schema
+from exporter.snapshot import Evaluation
 from exporter.sqlfiles import read_sql
-from exporter.vocabulary import Movement, Unit
+from exporter.vocabulary import ActiveWindow, Movement, Unit, UserType
 
 MONTHS_SHOWN = 12
 TOP_MOVERS = 5
+
+# The active-users query of the users group, alone: what the daily average of DAU / MAU
+# needs at each day's end (the totals and breakdowns would only cost time).
+ACTIVE = Group(
+    USERS.name,
+    USERS.tables,
+    tuple(q for q in USERS.queries if q.sql_file == "users/active.sql"),
+)
 
 
 class BeforeData(ConfigError):
@@ -58,6 +71,8 @@ class Line:
     # False: that comparison month is before the first month with data (its value is None).
     previous_data: bool = True
     year_ago_data: bool = True
+    # The line whose change colours this one (Figure.verdict_from), when not itself.
+    steer: Line | None = None
 
     @property
     def change(self) -> float | None:
@@ -69,10 +84,14 @@ class Line:
 
     @property
     def verdict(self) -> str:
+        if self.steer is not None:
+            return self.steer.verdict
         return verdict(self.figure, self.value, self.previous)
 
     @property
     def verdict_year(self) -> str:
+        if self.steer is not None:
+            return self.steer.verdict_year
         return verdict(self.figure, self.value, self.year_ago)
 
 
@@ -192,6 +211,46 @@ def with_data(month: Month, first: Month | None) -> Month:
     return first
 
 
+def day_ends(month: Month, zone: ZoneInfo) -> list[datetime]:
+    """The local midnight that ends each local day of the month, in order (the last is
+    the month's end)."""
+    first, after = month.first_day, month.shift(1).first_day
+    days = (after - first).days
+    return [local_midnight(first + timedelta(days=k + 1), zone) for k in range(days)]
+
+
+def average_stickiness(evaluations: Iterable[Evaluation]) -> dict[str, float]:
+    """Per side, the mean over the evaluations (one per day's end) of active 1d / active
+    30d, over the days with anyone active in 30 days; a side without any is left out."""
+    ratios: dict[str, list[float]] = {side.value: [] for side in UserType}
+    for ev in evaluations:
+        for side in UserType:
+            dau = ev.value(
+                PREFIX + "active_users", user_type=side.value, window=ActiveWindow.D1.value
+            )
+            mau = ev.value(
+                PREFIX + "active_users", user_type=side.value, window=ActiveWindow.D30.value
+            )
+            if dau is not None and mau:
+                ratios[side.value].append(dau / mau)
+    return {side: sum(r) / len(r) for side, r in ratios.items() if r}
+
+
+def _averages(
+    url: str, config: Config, months: list[Month], *, wall: datetime, jobs: int
+) -> dict[Month, dict[str, float]]:
+    """The daily average of DAU / MAU of each month: the active-users query at every
+    local day's end of the months, in one concurrent run."""
+    zone = config.reporting.zone
+    ends = {m: day_ends(m, zone) for m in months}
+    instants = sorted({t for ts in ends.values() for t in ts})
+    if not instants:
+        return {}
+    history = evaluate_many(url, config, instants, jobs=jobs, wall=wall, groups=(ACTIVE,))
+    at = dict(history.evaluations)
+    return {m: average_stickiness(at[t] for t in ts) for m, ts in ends.items()}
+
+
 def gather(
     url: str,
     config: Config,
@@ -209,6 +268,8 @@ def gather(
     shown = [month.shift(k) for k in range(-MONTHS_SHOWN, 1)]  # year ago .. the month
     ends = [m.end(zone) for m in shown]
     history = evaluate_many(url, config, ends, jobs=jobs, wall=wall)
+    compared = [m for m in (shown[-1], shown[-2], shown[0]) if m >= first]
+    averages = _averages(url, config, compared, wall=wall, jobs=jobs)
     try:
         with Database(url, config, max_size=2) as db, db.reading() as conn:
             signups = [_signups(conn, m, config) for m in shown]
@@ -222,11 +283,14 @@ def gather(
         if isinstance(exc, psycopg.Error):
             raise DatabaseError(describe(exc)) from None
         raise
-    points = [Point(ev, s) for (_, ev), s in zip(history.evaluations, signups, strict=True)]
+    points = [
+        Point(ev, s, averages.get(m, {}))
+        for m, (_, ev), s in zip(shown, history.evaluations, signups, strict=True)
+    ]
     now_point, previous, year_ago = points[-1], points[-2], points[0]
     has_previous, has_year_ago = shown[-2] >= first, shown[0] >= first
-    lines = tuple(
-        Line(
+    plain = {
+        f.key: Line(
             f,
             f.read(now_point, config),
             f.read(previous, config) if has_previous else None,
@@ -235,6 +299,18 @@ def gather(
             has_year_ago,
         )
         for f in FIGURES
+    }
+    lines = tuple(
+        Line(
+            ln.figure,
+            ln.value,
+            ln.previous,
+            ln.year_ago,
+            ln.previous_data,
+            ln.year_ago_data,
+            plain[ln.figure.verdict_from] if ln.figure.verdict_from else None,
+        )
+        for ln in plain.values()
     )
     cur = config.reporting.currency
     ev = now_point.evaluation
