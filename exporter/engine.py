@@ -181,9 +181,11 @@ def evaluate_many(
     jobs: int = DEFAULT_JOBS,
     progress: Callable[[int], object] | None = None,
     wall: datetime | None = None,
+    groups: Iterable[Group] = GROUPS,
 ) -> History:
-    """Every group at every instant: the instants are cut into ``jobs`` runs of
-    consecutive instants, and each (group, run) is one task, ``jobs`` of them at a time.
+    """Every group (of ``groups``, default all) at every instant: the instants are cut
+    into ``jobs`` runs of consecutive instants, and each (group, run) is one task, ``jobs``
+    of them at a time.
 
     Every task reads the same wall clock, ``wall`` (default: now, read once here), so
     the future-timestamp check of every instant is relative to one reading of the clock.
@@ -196,7 +198,7 @@ def evaluate_many(
         Database(url, config, max_size=max(2, jobs)) as db,
         ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="backfill") as pool,
     ):
-        engine = Engine(db, config)
+        engine = Engine(db, config, groups)
         tasks: dict[Future[list[Snapshot]], int] = {}
         for r, run in enumerate(runs):
             instants = [engine.instant(t, wall) for t in run]

@@ -78,7 +78,12 @@ def _labels(data: ReportData) -> list[str]:
 
 
 def _series(data: ReportData, read: Callable[[Point], float | None]) -> list[float]:
-    return [float("nan") if (v := read(p)) is None else v for _, p in data.months]
+    """One value per month shown; a gap (NaN) where it is absent or the month is before
+    the first month with data."""
+    return [
+        float("nan") if m < data.first_month or (v := read(p)) is None else v
+        for m, p in data.months
+    ]
 
 
 def _value(name: str, **labels: str) -> Callable[[Point], float | None]:
@@ -108,7 +113,7 @@ def mrr_and_movements(data: ReportData) -> str:
     mrr = _series(data, _value("mrr", currency=cur))
     top.plot(x, mrr, color=BLUE, marker="o", markersize=3, linewidth=1.8)
     top.set_title(f"MRR at each month end ({cur})")
-    top.set_ylim(bottom=0, top=max([v for v in mrr if v == v] or [1]) * 1.12)
+    top.set_ylim(bottom=0, top=(max([v for v in mrr if v == v], default=0) or 1) * 1.12)
     _money_axis(top, cur)
     up = [0.0] * len(x)
     down = [0.0] * len(x)

@@ -3,7 +3,8 @@ evaluation, its unit, and which direction is good.
 
 Every value is read from the engine's evaluation at one instant (the same samples that
 ``collect --at`` prints); the only figures the engine does not export are the month's
-sign-ups, counted by ``sql/report/signups.sql`` over the month at the same instants.
+sign-ups, counted by ``sql/report/signups.sql`` over the month at the same instants,
+and the daily average of DAU / MAU, from the active-users counts at each day's end.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from exporter.vocabulary import ActiveWindow, Movement, Unit, UserType
 
 @dataclass(frozen=True)
 class Point:
-    """What the report knows at one instant: the evaluation, plus the month's sign-ups."""
+    """What the report knows at one instant: the evaluation, plus the month's sign-ups
+    and, for the report's month and its comparison months, the month's daily average of
+    DAU / MAU per side (``data.average_stickiness``)."""
 
     evaluation: Evaluation
     signups: Mapping[str, float] = field(default_factory=dict)
+    stickiness_average: Mapping[str, float] = field(default_factory=dict)
 
 
 Reader = Callable[[Point, Config], float | None]
@@ -39,6 +43,7 @@ class Figure:
     definition: str = ""  # when it is not a catalog metric by itself
     indent: bool = False
     decimal: bool = False  # a ratio shown as a number (K = 0.85), not as a percentage
+    verdict_from: str = ""  # the key of the figure whose change colours this one's
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,24 @@ class Signups:
 
     def __call__(self, p: Point, c: Config) -> float | None:
         return p.signups.get(self.user_type)
+
+
+@dataclass(frozen=True)
+class StickinessAverage:
+    user_type: str
+
+    def __call__(self, p: Point, c: Config) -> float | None:
+        return p.stickiness_average.get(self.user_type)
+
+
+AVERAGE_DEFINITION = (
+    "The month's daily average of one side's stickiness: the mean, over the local days "
+    "d of the month, of active users over 1 day / over 30 days "
+    "(execmetrics_active_users) at the local midnight that ends d, so every weekday "
+    "counts as often as in the month and the last term is the month-end value; a day "
+    "with no one active in 30 days is left out, and the average is absent when every "
+    "day is. Its change colours the month-end line too."
+)
 
 
 def _v(name: str, **labels: str) -> Value:
@@ -214,10 +237,10 @@ def _figures() -> tuple[Figure, ...]:
         ),
     ]
     for side in UserType:
-        out.append(
+        out += [
             Figure(
                 f"stickiness_{side}",
-                f"DAU / MAU, {side}s",
+                f"DAU / MAU, {side}s (month end)",
                 Unit.RATIO,
                 1,
                 _ratio(
@@ -225,10 +248,24 @@ def _figures() -> tuple[Figure, ...]:
                     _v("active_users", user_type=side.value, window=ActiveWindow.D30.value),
                 ),
                 (),
-                definition="Stickiness of one side: active users over 1 day / over 30 days "
-                "(both execmetrics_active_users); absent when none was active in 30 days.",
-            )
-        )
+                definition="Stickiness of one side at the month's end: active users over "
+                "1 day / over 30 days (both execmetrics_active_users) at the local midnight "
+                "that ends the month; absent when none was active in 30 days. One day "
+                "against another weekday's, so its change is coloured by the daily "
+                "average's.",
+                verdict_from=f"stickiness_{side}_daily_average",
+            ),
+            Figure(
+                f"stickiness_{side}_daily_average",
+                f"DAU / MAU, {side}s (daily average)",
+                Unit.RATIO,
+                1,
+                StickinessAverage(side.value),
+                (),
+                definition=AVERAGE_DEFINITION,
+                indent=True,
+            ),
+        ]
     out.append(
         Figure(
             "session_duration_average",

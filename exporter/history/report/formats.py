@@ -7,6 +7,7 @@ from exporter.history.report.figures import Figure
 from exporter.vocabulary import Unit
 
 DASH = "–"
+NO_DATA = "no data"  # a comparison month before the first month with data
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 

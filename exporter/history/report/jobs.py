@@ -21,7 +21,7 @@ from exporter.config import Config
 from exporter.engine import evaluate_many
 from exporter.errors import ExecMetricsError
 from exporter.history.report import archive
-from exporter.history.report.data import ReportData, change
+from exporter.history.report.data import BeforeData, ReportData, change
 from exporter.history.report.figures import BY_KEY, Point
 from exporter.history.report.month import Month, last_complete
 from exporter.instant import local_midnight
@@ -167,6 +167,8 @@ class ReportJobs:
         for attempt in range(r.retries + 1):
             try:
                 return action()
+            except BeforeData:
+                raise  # no failure: the month has no data to report (the caller skips it)
             except Exception as exc:  # logged, counted, retried: never into the scheduler
                 self.store.publish_report(failed_stage=stage)
                 last = attempt == r.retries
@@ -225,7 +227,8 @@ class ReportJobs:
         return self._retry("snapshot", take)
 
     def monthly(self, now: datetime | None = None) -> list[Path]:
-        """Build last month's PDF and CSV, keep them, deliver them."""
+        """Build last month's PDF and CSV, keep them, deliver them; a month before the
+        first month with data is skipped with a log line (nothing built, no failure)."""
         from exporter.history.report.build import render
         from exporter.history.report.data import gather
 
@@ -245,7 +248,11 @@ class ReportJobs:
             ]
             return data, paths
 
-        built = self._retry("build", build)
+        try:
+            built = self._retry("build", build)
+        except BeforeData as exc:
+            log.info("board report %s skipped: %s", month, exc)
+            return []
         if built is None:
             return []
         data, paths = built

@@ -73,8 +73,9 @@ def _definitions(data: ReportData) -> list[dict[str, str]]:
 
 
 def _shown(text: str, verdict: str) -> str:
-    """A placeholder is never coloured: a change shown as a dash has no verdict."""
-    return "none" if text == formats.DASH else verdict
+    """A placeholder is never coloured: a change shown as a dash or as "no data" has no
+    verdict."""
+    return "none" if text in (formats.DASH, formats.NO_DATA) else verdict
 
 
 def context(data: ReportData) -> dict[str, Any]:
@@ -82,17 +83,28 @@ def context(data: ReportData) -> dict[str, Any]:
     rows = []
     for ln in data.lines:
         # One number format per column: every amount in pence (£2,769.00 beside £27.55).
+        # A comparison month before the first month with data: "no data", never coloured.
         change, change_year = (
-            formats.change(ln.figure, ln.change),
-            formats.change(ln.figure, ln.change_year),
+            formats.change(ln.figure, ln.change) if ln.previous_data else formats.NO_DATA,
+            formats.change(ln.figure, ln.change_year) if ln.year_ago_data else formats.NO_DATA,
+        )
+        previous = (
+            formats.value(ln.figure, ln.previous, cur, True)
+            if ln.previous_data
+            else formats.NO_DATA
+        )
+        year_ago = (
+            formats.value(ln.figure, ln.year_ago, cur, True)
+            if ln.year_ago_data
+            else formats.NO_DATA
         )
         rows.append(
             {
                 "label": ln.figure.label,
                 "indent": ln.figure.indent,
                 "value": formats.value(ln.figure, ln.value, cur, True),
-                "previous": formats.value(ln.figure, ln.previous, cur, True),
-                "year_ago": formats.value(ln.figure, ln.year_ago, cur, True),
+                "previous": previous,
+                "year_ago": year_ago,
                 "change": change,
                 "change_year": change_year,
                 "verdict": _shown(change, ln.verdict),
@@ -144,6 +156,10 @@ def context(data: ReportData) -> dict[str, Any]:
         "previous": data.month.shift(-1).short,
         "year_ago": data.month.shift(-12).short,
         "first_month": months[0].title,
+        "data_from": data.first_month.title,
+        "no_data": formats.NO_DATA,
+        "previous_data": data.month.shift(-1) >= data.first_month,
+        "year_ago_data": data.month.shift(-12) >= data.first_month,
         "currency": cur,
         "timezone": data.timezone,
         "viral_window": data.viral_window,
