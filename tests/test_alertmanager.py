@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 AM_DIR = ROOT / "provisioning" / "alertmanager"
 AM_CONFIG = AM_DIR / "alertmanager.yml"
 ENTRYPOINT = AM_DIR / "entrypoint.sh"
-ALERT_RULES = ROOT / "provisioning" / "prometheus" / "rules" / "execmetrics.alerts.yml"
+RULE_FILES = sorted((ROOT / "provisioning" / "prometheus" / "rules").glob("*.yml"))
 
 # (labels of an alert, the receiver it must reach)
 ROUTE_CASES: list[tuple[dict[str, str], str]] = [
@@ -52,6 +52,49 @@ ROUTE_CASES: list[tuple[dict[str, str], str]] = [
     ({"alertname": "ExecMetricsMRRSharpDrop", "severity": "warning", "currency": "GBP"}, "team"),
     ({"alertname": "ExecMetricsDataQualityIssuesRising", "severity": "warning"}, "team"),
     ({"alertname": "WithoutSeverity"}, "team"),
+    # The seasonal anomaly alerts: the team channel, never the pager ...
+    (
+        {
+            "alertname": "ExecMetricsSignupsOffBaseline",
+            "severity": "warning",
+            "user_type": "couple",
+        },
+        "team",
+    ),
+    (
+        {
+            "alertname": "ExecMetricsDailyActiveUsersOffBaseline",
+            "severity": "warning",
+            "user_type": "supplier",
+        },
+        "team",
+    ),
+    (
+        {
+            "alertname": "ExecMetricsInvitationsSentOffBaseline",
+            "severity": "warning",
+            "window": "30d",
+        },
+        "team",
+    ),
+    (
+        {
+            "alertname": "ExecMetricsChurnedMRRAboveBaseline",
+            "severity": "warning",
+            "currency": "GBP",
+        },
+        "team",
+    ),
+    # ... except a data-quality jump: the numbers may be wrong.
+    (
+        {
+            "alertname": "ExecMetricsDataQualityJump",
+            "severity": "critical",
+            "team": "oncall",
+            "check": "timestamp_in_future",
+        },
+        "oncall",
+    ),
 ]
 
 
@@ -114,8 +157,13 @@ def test_a_wrong_expectation_fails() -> None:
 
 
 def _alert_rules() -> list[dict[str, Any]]:
-    data = yaml.safe_load(ALERT_RULES.read_text(encoding="utf-8"))
-    return [rule for group in data["groups"] for rule in group["rules"] if "alert" in rule]
+    return [
+        rule
+        for path in RULE_FILES
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
 
 
 @pytest.mark.parametrize("rule", _alert_rules(), ids=[r["alert"] for r in _alert_rules()])
@@ -274,6 +322,70 @@ def test_inhibitions_on_a_running_alertmanager(alertmanager: str) -> None:
         assert bool(inhibited_by) == (state == "suppressed"), key
     viral = states[("execmetrics-a", "ViralCoefficientBelowTarget", None)]
     assert [r["name"] for r in viral["receivers"]] == ["oncall"]
+
+
+def test_seasonal_anomalies_never_reach_the_pager() -> None:
+    """--verify.receivers=oncall fails for each business anomaly alert."""
+    amtool = require_tool("amtool")
+    business = [
+        rule
+        for rule in _alert_rules()
+        if "weekday_median4w" in rule["expr"] and rule["labels"]["severity"] == "warning"
+    ]
+    assert len(business) >= 4
+    for rule in business:
+        labels = {"alertname": rule["alert"], **rule["labels"]}
+        args = [amtool, "config", "routes", "test", f"--config.file={AM_CONFIG}"]
+        result = _run(
+            [*args, "--verify.receivers=oncall", *(f"{k}={v}" for k, v in labels.items())]
+        )
+        assert result.returncode != 0, rule["alert"]
+
+
+def test_a_data_quality_jump_mutes_the_rising_warning_of_its_check(alertmanager: str) -> None:
+    exporter = {"job": "execmetrics", "instance": "exporter:9560"}
+    sent = [
+        _alert(
+            alertname="ExecMetricsDataQualityJump",
+            severity="critical",
+            team="oncall",
+            check="timestamp_in_future",
+        ),
+        _alert(
+            alertname="ExecMetricsDataQualityIssuesRising",
+            severity="warning",
+            check="timestamp_in_future",
+            **exporter,
+        ),
+        _alert(
+            alertname="ExecMetricsDataQualityIssuesRising",
+            severity="warning",
+            check="fx_rate_invalid",
+            **exporter,
+        ),
+        _alert(alertname="ExecMetricsSignupsOffBaseline", severity="warning", user_type="supplier"),
+    ]
+    _http(f"{alertmanager}/api/v2/alerts", sent)
+    expected = {
+        ("ExecMetricsDataQualityJump", "timestamp_in_future"): "active",
+        ("ExecMetricsDataQualityIssuesRising", "timestamp_in_future"): "suppressed",
+        ("ExecMetricsDataQualityIssuesRising", "fx_rate_invalid"): "active",
+        ("ExecMetricsSignupsOffBaseline", None): "active",
+    }
+    deadline = time.monotonic() + 15
+    while True:
+        states = {
+            (x["labels"]["alertname"], x["labels"].get("check")): x
+            for x in _http(f"{alertmanager}/api/v2/alerts")
+        }
+        got = {key: alert["status"]["state"] for key, alert in states.items()}
+        if got == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert got == expected
+    receivers = {key: [r["name"] for r in alert["receivers"]] for key, alert in states.items()}
+    assert receivers[("ExecMetricsDataQualityJump", "timestamp_in_future")] == ["oncall"]
+    assert receivers[("ExecMetricsSignupsOffBaseline", None)] == ["team"]
 
 
 # --------------------------------------------------------------------------- entrypoint.sh

@@ -387,16 +387,17 @@ def _unparen(node: object) -> object:
 
 def replica_unsafe(node: object) -> list[str]:
     """Aggregations of ``node`` that would count a series once per scraped replica: a
-    ``sum`` (or ``count``/``avg``) over catalog series not first reduced to one series per
-    value of the metric's own labels (``max by (<catalog labels>)``)."""
+    ``sum`` (or ``count``/``avg``/``quantile``) over catalog series not first reduced to one
+    series per value of the metric's own labels (``max by (<catalog labels>)``). Recording
+    rules are one series per value already, so any aggregation over them alone is safe."""
     found: list[str] = []
     node = _unparen(node)
     if isinstance(node, promql_parser.AggregateExpr):
         op = str(node.op)
+        inner = _unparen(node.expr)
+        names = {s.name for s in selectors(inner)}
+        rules_only = names <= set(RULES) or all(":" in n for n in names)
         if op == "sum":
-            inner = _unparen(node.expr)
-            names = {s.name for s in selectors(inner)}
-            rules_only = names <= set(RULES) or all(":" in n for n in names)
             ok = rules_only or (
                 isinstance(inner, promql_parser.AggregateExpr)
                 and str(inner.op) == "max"
@@ -407,7 +408,7 @@ def replica_unsafe(node: object) -> list[str]:
             )
             if not ok:
                 found.append(str(node))
-        elif op not in ("max", "min"):
+        elif op not in ("max", "min") and not rules_only:
             found.append(str(node))
     for child in ("expr", "lhs", "rhs"):
         if hasattr(node, child):
@@ -424,6 +425,10 @@ def test_replica_check_finds_a_doubled_sum() -> None:
     assert replica_unsafe(promql_parser.parse("sum(max by (window) (execmetrics_active_users))"))
     assert not replica_unsafe(
         promql_parser.parse("sum(max by (user_type, window) (execmetrics_active_users))")
+    )
+    assert replica_unsafe(promql_parser.parse("count by (check) (execmetrics_data_quality_issues)"))
+    assert not replica_unsafe(
+        promql_parser.parse("quantile without (weeks_ago) (0.5, execmetrics:x:weekday_samples4w)")
     )
 
 

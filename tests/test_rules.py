@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import yaml
 from exporter import catalog
 from exporter.vocabulary import TARGETS, GroupName
 from tests.conftest import require_tool
-from tests.promql import aggregations, selectors
+from tests.promql import aggregations, nodes, selectors
 
 ROOT = Path(__file__).resolve().parents[1]
 PROM_DIR = ROOT / "provisioning" / "prometheus"
@@ -216,6 +217,65 @@ def test_required_recording_rules_exist() -> None:
     } <= names
 
 
+# --------------------------------------------------------------------------- seasonal baselines
+
+SEASONAL_RULES = PROM_DIR / "rules" / "execmetrics.seasonal.yml"
+# Each business series with a weekday baseline (execmetrics:<series>:weekday_*) and the
+# catalog metric it reads.
+BASELINES = {
+    "signups_today": "execmetrics_signups_today",
+    "active_users_1d": "execmetrics_active_users",
+    "invitations_sent": "execmetrics_invitations_sent",
+    "mrr_churn": "execmetrics_mrr_movement",
+    "data_quality_issues": "execmetrics_data_quality_issues",
+}
+# The one seasonal alert that pages: wrong numbers are on-call's business.
+PAGING_SEASONAL = {"ExecMetricsDataQualityJump"}
+
+
+def _seasonal_alerts() -> list[dict[str, Any]]:
+    groups = _load(SEASONAL_RULES)["groups"]
+    return [rule for group in groups for rule in group["rules"] if "alert" in rule]
+
+
+def _hours(duration: str) -> float:
+    units = {"d": 24.0, "h": 1.0, "m": 1 / 60, "s": 1 / 3600}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([dhms])", duration))
+
+
+def test_every_baseline_has_samples_median_and_spread() -> None:
+    names = {rule["record"] for rule in _records()}
+    for series in BASELINES:
+        for operation in ("weekday_samples4w", "weekday_median4w", "weekday_mad4w"):
+            assert f"execmetrics:{series}:{operation}" in names
+
+
+@pytest.mark.parametrize("series", list(BASELINES))
+def test_a_baseline_reads_the_same_weekday_of_the_last_four_weeks(series: str) -> None:
+    (rule,) = [r for r in _records() if r["record"] == f"execmetrics:{series}:weekday_samples4w"]
+    expr = promql_parser.parse(rule["expr"])
+    found = list(selectors(expr))
+    assert {s.name for s in found} == {BASELINES[series]}
+    assert sorted(s.offset for s in found) == [timedelta(weeks=k) for k in (1, 2, 3, 4)]
+    assert _label_replace_targets(expr) == {"weeks_ago"}
+
+
+def test_seasonal_alerts_go_to_the_team_and_a_data_quality_jump_pages() -> None:
+    alerts = _seasonal_alerts()
+    assert {a["alert"] for a in alerts} >= PAGING_SEASONAL
+    assert len(alerts) > len(PAGING_SEASONAL)
+    for alert in alerts:
+        name = alert["alert"]
+        if name in PAGING_SEASONAL:
+            assert alert["labels"] == {"severity": "critical", "team": "oncall"}, name
+        else:
+            # Never the pager (alertmanager.yml: warnings go to the team channel), and
+            # sustained: a business series outside its band for hours, not minutes.
+            assert alert["labels"] == {"severity": "warning"}, name
+            assert _hours(alert["for"]) >= 1, name
+        assert ":weekday_median4w" in alert["expr"], name
+
+
 # --------------------------------------------------------------------------- test coverage
 
 
@@ -258,6 +318,32 @@ def test_promtool_tests_load_every_rule_file() -> None:
 # --------------------------------------------------------------------------- catalog
 
 
+def _label_replace_targets(expr: Any) -> set[str]:
+    """The labels ``label_replace`` calls in ``expr`` write."""
+    return {
+        node.args[1].val
+        for node in nodes(expr)
+        if isinstance(node, promql_parser.Call) and node.func.name == "label_replace"
+    }
+
+
+@cache
+def _recorded_labels() -> dict[str, frozenset[str]]:
+    """The labels a recording rule's series may carry: those of the metrics it selects
+    (a recorded metric's in turn) and those its ``label_replace`` calls add."""
+    labels: dict[str, frozenset[str]] = {}
+    for rule in _records():
+        expr = promql_parser.parse(rule["expr"])
+        found = _label_replace_targets(expr)
+        for selector in selectors(expr):
+            if selector.name in labels:
+                found |= labels[selector.name]
+            elif selector.name in catalog.BY_NAME:
+                found |= set(catalog.BY_NAME[selector.name].labels)
+        labels[rule["record"]] = frozenset(found)
+    return labels
+
+
 def _rule_ids() -> list[str]:
     return [rule.get("alert") or rule["record"] for rule in _rules()]
 
@@ -269,11 +355,14 @@ def test_rule_names_only_declared_metrics_and_labels(rule: dict[str, Any]) -> No
     expr = promql_parser.parse(rule["expr"])
     found = list(selectors(expr))
     assert found, f"{name}: no metric in the expression"
-    used_labels: set[str] = set(TARGET_LABELS)
+    used_labels: set[str] = set(TARGET_LABELS) | _label_replace_targets(expr)
     for selector in found:
         metric = selector.name
         assert metric, f"{name}: selector without a metric name"
-        if metric in recorded or metric in PROMETHEUS_METRICS:
+        if metric in recorded:
+            used_labels |= _recorded_labels().get(metric, frozenset())
+            continue
+        if metric in PROMETHEUS_METRICS:
             continue
         assert metric in catalog.BY_NAME, f"{name}: {metric} is not declared in exporter/catalog.py"
         declared = set(catalog.BY_NAME[metric].labels)
