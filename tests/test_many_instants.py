@@ -84,6 +84,10 @@ def instants_of(case: dict[str, Any]) -> list[datetime]:
         out.add(local(date(y, month, 1), zone))
     for day in (date(year, 3, 31), date(year, 5, 31), date(year, 2, 28), date(year, 3, 29)):
         out.add(local(day, zone, 12))
+    hours = 12
+    while len(out) < MIN_INSTANTS:  # where some of the above coincide
+        out.add(t - timedelta(hours=hours))
+        hours += 24
     return sorted(out)
 
 

@@ -21,6 +21,7 @@ REVENUE = Group(
                 bind("paying_suppliers", "paying_suppliers"),
                 bind("arpa", "arpa", **IN_CURRENCY),
             ),
+            many=True,
         ),
         Query(
             "revenue/by_plan.sql",

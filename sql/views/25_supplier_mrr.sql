@@ -5,9 +5,40 @@
 -- Plain STABLE SQL functions (no SECURITY DEFINER, no SET): the planner inlines them
 -- into the query that calls them, so a caller's unused columns cost nothing.
 
--- Per supplier x with a revenue row: m_x(t), m_x(m1), whether x paid at some instant
--- before m1, and the plans live at t and at m1 (comma-separated; a blank plan is
--- 'unknown').
+-- Per instant n of a pass (ns, ts, m1s: each instant's index, T and M1) and per
+-- supplier x with a revenue row: m_x(t), m_x(m1), whether x paid at some instant before
+-- m1, and the plans live at t and at m1 (comma-separated; a blank plan is 'unknown').
+-- The periods are read once for all the instants.
+CREATE FUNCTION supplier_mrr_at(ns integer[], ts timestamptz[], m1s timestamptz[])
+RETURNS TABLE (
+    n              integer,
+    supplier_id    bigint,
+    mrr_at_t       numeric,
+    mrr_at_m1      numeric,
+    paid_before_m1 boolean,
+    plans_at_t     text,
+    plans_at_m1    text
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+WITH periods AS MATERIALIZED (
+    SELECT p.supplier_id, p.plan, p.mrr, p.live_from, p.live_until FROM subscription_periods AS p
+)
+SELECT i.n,
+       p.supplier_id,
+       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, i.t)), 0),
+       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, i.m1)), 0),
+       coalesce(bool_or(pays_on_a_span(p.mrr, p.live_from, p.live_until) AND p.live_from < i.m1), false),
+       string_agg(DISTINCT label_value(p.plan), ', ' ORDER BY label_value(p.plan))
+           FILTER (WHERE live_at(p.live_from, p.live_until, i.t)),
+       string_agg(DISTINCT label_value(p.plan), ', ' ORDER BY label_value(p.plan))
+           FILTER (WHERE live_at(p.live_from, p.live_until, i.m1))
+FROM unnest(ns, ts, m1s) AS i (n, t, m1)
+CROSS JOIN periods AS p
+GROUP BY i.n, p.supplier_id
+$$;
+
+-- supplier_mrr_at at one instant.
 CREATE FUNCTION supplier_mrr(t timestamptz, m1 timestamptz)
 RETURNS TABLE (
     supplier_id    bigint,
@@ -19,16 +50,8 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-SELECT p.supplier_id,
-       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, t)), 0),
-       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, m1)), 0),
-       coalesce(bool_or(pays_on_a_span(p.mrr, p.live_from, p.live_until) AND p.live_from < m1), false),
-       string_agg(DISTINCT label_value(p.plan), ', ' ORDER BY label_value(p.plan))
-           FILTER (WHERE live_at(p.live_from, p.live_until, t)),
-       string_agg(DISTINCT label_value(p.plan), ', ' ORDER BY label_value(p.plan))
-           FILTER (WHERE live_at(p.live_from, p.live_until, m1))
-FROM subscription_periods AS p
-GROUP BY p.supplier_id
+SELECT m.supplier_id, m.mrr_at_t, m.mrr_at_m1, m.paid_before_m1, m.plans_at_t, m.plans_at_m1
+FROM supplier_mrr_at(ARRAY[0], ARRAY[t], ARRAY[m1]) AS m
 $$;
 
 -- The suppliers paying at t (m_x(t) > 0), with their MRR and plans at t: supplier_mrr
@@ -46,10 +69,53 @@ GROUP BY p.supplier_id
 HAVING sum(p.mrr) > 0
 $$;
 
--- MRR at t and at m1 and the movements between them (SPEC §3), one row: each
--- movement's amount is the sum of |e - s| over its suppliers; retained_mrr = Σ e over
--- the suppliers paying at m1. It reads the subscriptions only (and fx rates), so the
--- revenue group depends on no other table.
+-- MRR at t and at m1 and the movements between them (SPEC §3), one row per instant n
+-- of a pass: each movement's amount is the sum of |e - s| over its suppliers;
+-- retained_mrr = Σ e over the suppliers paying at m1. It reads the subscriptions only
+-- (and fx rates), so the revenue group depends on no other table. An instant without
+-- any revenue row has its row of zeros.
+CREATE FUNCTION revenue_totals_at(ns integer[], ts timestamptz[], m1s timestamptz[])
+RETURNS TABLE (
+    n                 integer,
+    mrr               numeric,
+    mrr_m1            numeric,
+    new               numeric,
+    reactivation      numeric,
+    expansion         numeric,
+    contraction       numeric,
+    churn             numeric,
+    paying            bigint,
+    paying_m1         bigint,
+    churned_suppliers bigint,
+    retained_mrr      numeric
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+WITH moves AS (
+    SELECT m.n,
+           m.mrr_at_t AS e,
+           m.mrr_at_m1 AS s,
+           mrr_movement(m.mrr_at_m1, m.mrr_at_t, m.paid_before_m1) AS movement
+    FROM supplier_mrr_at(ns, ts, m1s) AS m
+)
+SELECT i.n,
+       coalesce(sum(e), 0),
+       coalesce(sum(s), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'new'), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'reactivation'), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'expansion'), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'contraction'), 0),
+       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'churn'), 0),
+       count(moves.n) FILTER (WHERE e > 0),
+       count(moves.n) FILTER (WHERE s > 0),
+       count(moves.n) FILTER (WHERE movement = 'churn'),
+       coalesce(sum(e) FILTER (WHERE s > 0), 0)
+FROM unnest(ns) AS i (n)
+LEFT JOIN moves ON moves.n = i.n
+GROUP BY i.n
+$$;
+
+-- revenue_totals_at at one instant.
 CREATE FUNCTION revenue_totals(t timestamptz, m1 timestamptz)
 RETURNS TABLE (
     mrr               numeric,
@@ -66,24 +132,9 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-WITH moves AS (
-    SELECT m.mrr_at_t AS e,
-           m.mrr_at_m1 AS s,
-           mrr_movement(m.mrr_at_m1, m.mrr_at_t, m.paid_before_m1) AS movement
-    FROM supplier_mrr(t, m1) AS m
-)
-SELECT coalesce(sum(e), 0),
-       coalesce(sum(s), 0),
-       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'new'), 0),
-       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'reactivation'), 0),
-       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'expansion'), 0),
-       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'contraction'), 0),
-       coalesce(sum(abs(e - s)) FILTER (WHERE movement = 'churn'), 0),
-       count(*) FILTER (WHERE e > 0),
-       count(*) FILTER (WHERE s > 0),
-       count(*) FILTER (WHERE movement = 'churn'),
-       coalesce(sum(e) FILTER (WHERE s > 0), 0)
-FROM moves
+SELECT r.mrr, r.mrr_m1, r.new, r.reactivation, r.expansion, r.contraction, r.churn,
+       r.paying, r.paying_m1, r.churned_suppliers, r.retained_mrr
+FROM revenue_totals_at(ARRAY[0], ARRAY[t], ARRAY[m1]) AS r
 $$;
 
 -- MRR at risk (SPEC §6): Σ m_x(t) over the suppliers paying at t with no valid session

@@ -1,6 +1,7 @@
--- Revenue at T and at M1 (SPEC §3), from revenue_totals (sql/views/25_supplier_mrr.sql).
--- One row.
-SELECT mrr::double precision AS mrr,
+-- Revenue at T and at M1 (SPEC §3), from revenue_totals_at (sql/views/25_supplier_mrr.sql):
+-- one row per instant of the pass, the subscription periods read once for all.
+SELECT n,
+       mrr::double precision AS mrr,
        (12 * mrr)::double precision AS arr,
        ((mrr - mrr_m1) / nullif(mrr_m1, 0))::double precision AS growth,
        (churned_suppliers::numeric / nullif(paying_m1, 0))::double precision AS customer_churn,
@@ -13,4 +14,5 @@ SELECT mrr::double precision AS mrr,
        churn::double precision AS churn,
        paying::double precision AS paying_suppliers,
        (mrr / nullif(paying, 0))::double precision AS arpa
-FROM revenue_totals(%(t)s, %(m1)s);
+FROM revenue_totals_at(%(n)s::integer[], %(t)s::timestamptz[], %(m1)s::timestamptz[])
+ORDER BY n;
