@@ -1,17 +1,20 @@
 """A real hot standby (pg_basebackup -R, streaming replication) of a primary of the test's
-own: migrate refuses it in one line, collect reads it like the primary, and serve on it
-leaves the refresh to the primary's exporter, saying so once instead of failing every
-tick."""
+own: migrate refuses it in one line, collect reads it like the primary, and serve on it leaves the refresh to the primary's exporter, saying so once
+instead of failing every tick. The change feed listens on the primary and recomputes only
+once the standby has replayed the change (or, without the primary's URL, polls the
+standby)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from exporter.config import GROUP_NAMES
 from tests.cli_support import (
     assert_one_line_error,
     cli_env,
@@ -22,7 +25,7 @@ from tests.cli_support import (
 )
 from tests.instants import T
 from tests.pgserver import LocalPostgres, local_postgres, local_standby
-from tests.processes import eventually, serve_process
+from tests.processes import Serve, eventually, serve_process
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +33,8 @@ def replicated() -> Iterator[tuple[LocalPostgres, LocalPostgres]]:
     with local_postgres(free_port()) as primary:
         migrate = run_cli("migrate", "--create-source-tables", env=cli_env(primary.url))
         assert migrate.returncode == 0, migrate.stderr
+        notify = run_cli("migrate", "--notify", env=cli_env(primary.url))
+        assert notify.returncode == 0, notify.stderr
         load_small_dataset(primary.url)
         with local_standby(primary, free_port()) as standby:
             wait_replayed(primary, standby)
@@ -161,3 +166,119 @@ def test_serve_reads_the_standby_and_refreshes_on_the_primary(
     with psycopg.connect(primary.url) as conn:
         row = conn.execute("SELECT refreshes FROM execmetrics.refresh_lease").fetchone()
     assert row is not None and row[0] >= 3  # once per 1 s interval, on the primary
+
+
+MRR = ("execmetrics_mrr", (("currency", "GBP"),))
+REVENUE_EVALUATED = ("execmetrics_group_evaluation_timestamp_seconds", (("group", "revenue"),))
+HOURLY = "".join(f"  {g}:\n    interval_seconds: 3600\n" for g in GROUP_NAMES)
+
+
+def _subscribe(primary: LocalPostgres, sub_id: int, amount_minor: int) -> None:
+    with psycopg.connect(primary.url) as conn:
+        conn.execute(
+            "INSERT INTO subscriptions (id, supplier_id, plan, status, amount_minor,"
+            " currency, interval_months, started_at) VALUES"
+            " (%s, 1, 'pro', 'active', %s, 'GBP', 1, now() - interval '1 hour')",
+            (sub_id, amount_minor),
+        )
+
+
+def _revenue(server: Serve) -> tuple[float, float]:
+    """The revenue group's (instant evaluated, GBP MRR) in /metrics now."""
+    values = exposition_values(server.get("/metrics").text)
+    return values[REVENUE_EVALUATED], values[MRR]
+
+
+def _runs_until(
+    server: Serve, seen: tuple[float, float], timeout: float
+) -> list[tuple[float, float]]:
+    """Every new revenue run that /metrics shows (polled every 20 ms) until one has
+    the MRR changed from ``seen``'s, in order."""
+    runs: list[tuple[float, float]] = []
+    last = seen
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = _revenue(server)
+        if now != last:
+            runs.append(now)
+            last = now
+            if now[1] != seen[1]:
+                return runs
+        time.sleep(0.02)
+    raise AssertionError(f"no revenue run with a new MRR within {timeout}s: {runs}")
+
+
+@contextmanager
+def _replay_paused(standby: LocalPostgres) -> Iterator[None]:
+    """The standby's WAL replay paused (it keeps receiving, and serving reads)."""
+    with psycopg.connect(standby.url, autocommit=True) as conn:
+        conn.execute("SELECT pg_wal_replay_pause()")
+        eventually(
+            lambda: (
+                conn.execute("SELECT pg_get_wal_replay_pause_state()").fetchone() == ("paused",)
+            ),
+            10,
+            "replay paused",
+        )
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_wal_replay_resume()")
+
+
+def test_change_feed_through_the_standby_waits_for_its_replay(
+    replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    """Every group hourly: only the change feed can bring a new subscription to the
+    standby's /metrics. It listens on the primary (refresh.database_url) and the first
+    revenue run after each commit already reads it, also when the standby's replay is
+    paused for 3 s after the commit: meanwhile no revenue run reads the standby."""
+    primary, standby = replicated
+    config = tmp_path / "c.yml"
+    config.write_text("refresh:\n  interval_seconds: 3600\ngroups:\n" + HOURLY)
+    env = {"EXECMETRICS_REFRESH_DATABASE_URL": primary.url}
+    with serve_process(standby.url, tmp_path, config=config, env=env) as server:
+        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+        eventually(lambda: MRR in exposition_values(server.get("/metrics").text), 60, "MRR")
+        eventually(lambda: "change feed:" in server.stderr(), 10, "the change feed")
+        time.sleep(1)  # the listener connects to the primary
+        seen = _revenue(server)
+
+        _subscribe(primary, 990101, 12000)
+        runs = _runs_until(server, seen, 30)
+        assert len(runs) == 1, runs  # the first run after the commit has it
+        assert runs[0][1] == pytest.approx(seen[1] + 120.0)
+        seen = runs[0]
+
+        with _replay_paused(standby):
+            _subscribe(primary, 990102, 5000)
+            time.sleep(3)  # the recompute waits: no run while the commit is not replayed
+            assert _revenue(server) == seen
+        runs = _runs_until(server, seen, 30)
+        assert len(runs) == 1, runs
+        assert runs[0][1] == pytest.approx(seen[1] + 50.0)
+        values = exposition_values(server.get("/metrics").text)
+        log = server.stderr()
+    assert "change feed: listen on the primary, wait for the standby's replay" in log, log
+    assert "has not replayed" not in log
+    assert values[("execmetrics_refresh_failures_total", ())] == 0
+
+
+def test_change_feed_without_the_primary_polls_the_standby(
+    replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    """No refresh.database_url: no NOTIFY reaches the standby, so the feed polls its
+    high-water marks (every second) and a new subscription still shows within seconds."""
+    primary, standby = replicated
+    config = tmp_path / "c.yml"
+    config.write_text("refresh:\n  enabled: false\ngroups:\n" + HOURLY)
+    with serve_process(standby.url, tmp_path, config=config) as server:
+        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+        eventually(lambda: MRR in exposition_values(server.get("/metrics").text), 60, "MRR")
+        time.sleep(1.5)  # the first poll (its marks are the baseline)
+        seen = _revenue(server)
+        _subscribe(primary, 990201, 7000)
+        runs = _runs_until(server, seen, 30)
+        log = server.stderr()
+    assert runs[-1][1] == pytest.approx(seen[1] + 70.0)
+    assert "change feed: poll on the standby" in log, log

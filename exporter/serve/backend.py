@@ -6,7 +6,8 @@ backoff (1 s, 2 s, 4 s … 30 s), logging one line per attempt, and starts the j
 the first time the schema check and the connection pool succeed. A problem that a
 retry cannot fix (the schema is missing or behind) stops the server with its code.
 With the jobs start the change feed (exporter/serve/changes.py), which recomputes the groups
-a change in the source tables touches.
+a change in the source tables touches; on a hot standby it listens on the primary
+(``refresh.database_url``) and waits for the standby's replay, or polls without it.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Backend:
         )
         db.open()
         try:
+            standby = self._in_recovery(db)
             refresh_db = self._refresh_database(db)
         except BaseException:
             db.close()  # the next attempt opens both again
@@ -75,7 +77,24 @@ class Backend:
             self._config,
             refresh_db=refresh_db,
         )
-        self.changes = ChangeFeed(self._url, self._config, db, self.scheduler.request)
+        self.changes = ChangeFeed(
+            self._url,
+            self._config,
+            db,
+            self.scheduler.request,
+            standby=standby,
+            primary_url=self._config.refresh_database_url() if standby else None,
+        )
+
+    @staticmethod
+    def _in_recovery(db: Database) -> bool:
+        """Whether the database this process reads is a hot standby (for the change
+        feed, which then listens on the primary or polls)."""
+        try:
+            with db.connection() as conn:
+                return in_recovery(conn)
+        except psycopg.Error as exc:
+            raise DatabaseError(describe(exc)) from None
 
     def _refresh_database(self, db: Database) -> Database | None:
         """Where this process refreshes the rollups: ``refresh.database_url`` (the
