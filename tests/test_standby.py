@@ -1,8 +1,10 @@
-"""A real hot standby (pg_basebackup -R, streaming replication) of a primary of the test's
-own: migrate refuses it in one line, collect reads it like the primary, and serve on it leaves the refresh to the primary's exporter, saying so once
+"""A real hot standby (pg_basebackup -R, streaming replication, hot_standby_feedback on)
+of a primary of the test's own: migrate refuses it in one line, collect reads it like the
+primary, and serve on it leaves the refresh to the primary's exporter, saying so once
 instead of failing every tick. The change feed listens on the primary and recomputes only
 once the standby has replayed the change (or, without the primary's URL, polls the
-standby)."""
+standby); with the primary stopped the standby's exporter keeps serving; the primary's
+updates and vacuum cancel no group query on the standby."""
 
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ def replicated() -> Iterator[tuple[LocalPostgres, LocalPostgres]]:
         notify = run_cli("migrate", "--notify", env=cli_env(primary.url))
         assert notify.returncode == 0, notify.stderr
         load_small_dataset(primary.url)
-        with local_standby(primary, free_port()) as standby:
+        feedback = {"hot_standby_feedback": "on"}
+        with local_standby(primary, free_port(), settings=feedback) as standby:
             wait_replayed(primary, standby)
             yield primary, standby
 
@@ -282,3 +285,98 @@ def test_change_feed_without_the_primary_polls_the_standby(
         log = server.stderr()
     assert runs[-1][1] == pytest.approx(seen[1] + 70.0)
     assert "change feed: poll on the standby" in log, log
+
+
+def test_the_primary_busy_with_updates_and_vacuum_cancels_no_group_query(
+    replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    """With hot_standby_feedback on, the primary's UPDATEs and VACUUMs of the tables the
+    groups read while they run every second on the standby cancel none of them."""
+    primary, standby = replicated
+    with psycopg.connect(standby.url, autocommit=True) as conn:
+        assert conn.execute("SHOW hot_standby_feedback").fetchone() == ("on",)
+    config = tmp_path / "c.yml"
+    every_second = "".join(f"  {g}:\n    interval_seconds: 1\n" for g in GROUP_NAMES)
+    config.write_text("refresh:\n  interval_seconds: 1\ngroups:\n" + every_second)
+    env = {"EXECMETRICS_REFRESH_DATABASE_URL": primary.url}
+    with serve_process(standby.url, tmp_path, config=config, env=env) as server:
+        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+        deadline = time.monotonic() + 8
+        with psycopg.connect(primary.url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                for table in ("subscriptions", "user_sessions", "invitations", "suppliers"):
+                    conn.execute(f"UPDATE {table} SET id = id")  # a new version of every row
+                    conn.execute(f"VACUUM {table}")
+        wait_replayed(primary, standby)
+        time.sleep(2)  # the runs that overlapped the last vacuum end
+        values = exposition_values(server.get("/metrics").text)
+        log = server.stderr()
+    failures = {
+        labels: v
+        for (name, labels), v in values.items()
+        if name == "execmetrics_group_failures_total"
+    }
+    assert len(failures) == len(GROUP_NAMES) and set(failures.values()) == {0}, failures
+    assert "conflict with recovery" not in log
+    with psycopg.connect(standby.url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT confl_snapshot + confl_lock + confl_bufferpin + confl_deadlock"
+            " FROM pg_stat_database_conflicts WHERE datname = current_database()"
+        ).fetchone()
+    assert row == (0,)
+
+
+def test_stopping_the_primary_leaves_the_standby_serving(
+    replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    """The primary stops: the exporter on the standby keeps answering with its values,
+    its groups keep computing from the standby, the refresh failures are counted, and
+    nothing crashes; once the primary is back the refresh succeeds again."""
+    primary, standby = replicated
+    config = tmp_path / "c.yml"
+    config.write_text(
+        "refresh:\n  interval_seconds: 1\ngroups:\n  revenue:\n    interval_seconds: 1\n"
+    )
+    env = {"EXECMETRICS_REFRESH_DATABASE_URL": primary.url}
+    with serve_process(standby.url, tmp_path, config=config, env=env) as server:
+        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+        eventually(lambda: MRR in exposition_values(server.get("/metrics").text), 60, "MRR")
+        wait_replayed(primary, standby)
+        before = exposition_values(server.get("/metrics").text)
+        primary.stop()
+        try:
+            stopped_at = time.time()
+            eventually(
+                lambda: (
+                    exposition_values(server.get("/metrics").text)[
+                        ("execmetrics_refresh_failures_total", ())
+                    ]
+                    > 0
+                ),
+                30,
+                "a refresh failure counted",
+            )
+            time.sleep(3)  # three more group runs on the standby
+            response = server.get("/metrics")
+            ready = server.get("/-/ready").status_code
+            alive = server.process.poll() is None
+        finally:
+            primary.start()
+        values = exposition_values(response.text)
+        eventually(
+            lambda: (
+                exposition_values(server.get("/metrics").text)[
+                    ("execmetrics_refresh_last_success_timestamp_seconds", ())
+                ]
+                > stopped_at
+            ),
+            60,
+            "the refresh back on the primary",
+        )
+        log = server.stderr()
+    assert alive and response.status_code == 200 and ready == 200
+    assert values[MRR] == before[MRR]
+    assert values[("execmetrics_group_failures_total", (("group", "revenue"),))] == 0
+    assert values[REVENUE_EVALUATED] > before[REVENUE_EVALUATED]  # still computing
+    assert values[("execmetrics_refresh_failures_total", ())] > 0
+    assert "Traceback" not in log, log
