@@ -74,6 +74,7 @@ class LocalPostgres:
             "-R",
             "-X",
             "stream",
+            "--checkpoint=fast",  # not a spread checkpoint after a large load
             "--no-sync",
         )
 
