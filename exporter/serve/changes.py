@@ -179,7 +179,15 @@ class Listener(_Worker):
             keepalives_interval=5,
             keepalives_count=3,
         )
-        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        try:
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            # On a standby's primary, its position now: past every change that went
+            # unheard before this connection (the recompute after a reconnect waits for
+            # it). A server where it fails (itself in recovery) is retried with backoff.
+            self._position(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _run(self) -> None:
@@ -199,7 +207,6 @@ class Listener(_Worker):
                 with conn:
                     if lost:
                         log.info("change listener reconnected: recomputing every group")
-                        self._position(conn)
                         self._missed()
                     attempt, lost = 0, True
                     self.connected.set()
