@@ -176,8 +176,12 @@ REVENUE_EVALUATED = ("execmetrics_group_evaluation_timestamp_seconds", (("group"
 HOURLY = "".join(f"  {g}:\n    interval_seconds: 3600\n" for g in GROUP_NAMES)
 
 
-def _subscribe(primary: LocalPostgres, sub_id: int, amount_minor: int) -> None:
+def _subscribe(
+    primary: LocalPostgres, sub_id: int, amount_minor: int, *, asynchronous: bool = False
+) -> None:
     with psycopg.connect(primary.url) as conn:
+        if asynchronous:  # COMMIT returns before its WAL is written
+            conn.execute("SET synchronous_commit = off")
         conn.execute(
             "INSERT INTO subscriptions (id, supplier_id, plan, status, amount_minor,"
             " currency, interval_months, started_at) VALUES"
@@ -235,7 +239,8 @@ def test_change_feed_through_the_standby_waits_for_its_replay(
     """Every group hourly: only the change feed can bring a new subscription to the
     standby's /metrics. It listens on the primary (refresh.database_url) and the first
     revenue run after each commit already reads it, also when the standby's replay is
-    paused for 3 s after the commit: meanwhile no revenue run reads the standby."""
+    paused for 3 s after the commit (meanwhile no revenue run reads the standby), and
+    after commits with synchronous_commit = off."""
     primary, standby = replicated
     config = tmp_path / "c.yml"
     config.write_text("refresh:\n  interval_seconds: 3600\ngroups:\n" + HOURLY)
@@ -260,6 +265,14 @@ def test_change_feed_through_the_standby_waits_for_its_replay(
         runs = _runs_until(server, seen, 30)
         assert len(runs) == 1, runs
         assert runs[0][1] == pytest.approx(seen[1] + 50.0)
+        seen = runs[0]
+
+        for n in range(5):  # asynchronous commits: still the first run after each
+            _subscribe(primary, 990103 + n, 3000, asynchronous=True)
+            runs = _runs_until(server, seen, 30)
+            assert len(runs) == 1, runs
+            assert runs[0][1] == pytest.approx(seen[1] + 30.0)
+            seen = runs[0]
         values = exposition_values(server.get("/metrics").text)
         log = server.stderr()
     assert "change feed: listen on the primary, wait for the standby's replay" in log, log
