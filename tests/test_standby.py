@@ -300,6 +300,29 @@ def test_change_feed_without_the_primary_polls_the_standby(
     assert "change feed: poll on the standby" in log, log
 
 
+def test_a_refresh_url_that_is_a_standby_too_leaves_the_feed_polling(
+    replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
+) -> None:
+    """refresh.database_url names a standby as well: no refresh (said once) and, since
+    no NOTIFY reaches it either, the feed polls the standby."""
+    primary, standby = replicated
+    config = tmp_path / "c.yml"
+    config.write_text("groups:\n" + HOURLY)
+    env = {"EXECMETRICS_REFRESH_DATABASE_URL": standby.url}
+    with serve_process(standby.url, tmp_path, config=config, env=env) as server:
+        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+        eventually(lambda: MRR in exposition_values(server.get("/metrics").text), 60, "MRR")
+        time.sleep(1.5)  # the first poll (its marks are the baseline)
+        seen = _revenue(server)
+        _subscribe(primary, 990301, 4000)
+        runs = _runs_until(server, seen, 30)
+        log = server.stderr()
+    assert runs[-1][1] == pytest.approx(seen[1] + 40.0)
+    assert "change feed: poll on the standby" in log, log
+    assert "refresh.database_url is a hot standby" in log
+    assert "change listener" not in log
+
+
 def test_the_primary_busy_with_updates_and_vacuum_cancels_no_group_query(
     replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
 ) -> None:
@@ -339,6 +362,11 @@ def test_the_primary_busy_with_updates_and_vacuum_cancels_no_group_query(
     assert row == (0,)
 
 
+def _refreshed_since(server: Serve, since: float) -> bool:
+    values = exposition_values(server.get("/metrics").text)
+    return values.get(("execmetrics_refresh_last_success_timestamp_seconds", ()), 0) > since
+
+
 def test_stopping_the_primary_leaves_the_standby_serving(
     replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
 ) -> None:
@@ -354,6 +382,7 @@ def test_stopping_the_primary_leaves_the_standby_serving(
     with serve_process(standby.url, tmp_path, config=config, env=env) as server:
         eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
         eventually(lambda: MRR in exposition_values(server.get("/metrics").text), 60, "MRR")
+        eventually(lambda: _refreshed_since(server, 0), 30, "a refresh on the primary")
         wait_replayed(primary, standby)
         before = exposition_values(server.get("/metrics").text)
         primary.stop()
@@ -377,14 +406,7 @@ def test_stopping_the_primary_leaves_the_standby_serving(
             primary.start()
         values = exposition_values(response.text)
         eventually(
-            lambda: (
-                exposition_values(server.get("/metrics").text)[
-                    ("execmetrics_refresh_last_success_timestamp_seconds", ())
-                ]
-                > stopped_at
-            ),
-            60,
-            "the refresh back on the primary",
+            lambda: _refreshed_since(server, stopped_at), 60, "the refresh back on the primary"
         )
         log = server.stderr()
     assert alive and response.status_code == 200 and ready == 200

@@ -49,6 +49,7 @@ class Backend:
         self.refresh_db: Database | None = None  # refresh.database_url's pool, when set
         self.scheduler: MetricScheduler | None = None
         self.changes: ChangeFeed | None = None
+        self._refresh_url_is_standby = False  # refresh.database_url is in recovery too
         self.fatal: ExecMetricsError | None = None
         self.on_fatal: Callable[[ExecMetricsError], None] | None = None
         # Called once the metric jobs run, with their scheduler (e.g. to add report jobs).
@@ -83,7 +84,12 @@ class Backend:
             db,
             self.scheduler.request,
             standby=standby,
-            primary_url=self._config.refresh_database_url() if standby else None,
+            # Not a refresh.database_url found to be a standby too: no NOTIFY there either.
+            primary_url=(
+                self._config.refresh_database_url()
+                if standby and not self._refresh_url_is_standby
+                else None
+            ),
         )
 
     @staticmethod
@@ -118,6 +124,7 @@ class Backend:
             raise DatabaseError(describe(exc)) from None
         if target is not db:
             self.refresh_db = target
+        self._refresh_url_is_standby = standby and primary_url is not None
         if standby:
             where = "refresh.database_url" if primary_url is not None else "the database"
             log.warning(
