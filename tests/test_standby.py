@@ -323,11 +323,38 @@ def test_a_refresh_url_that_is_a_standby_too_leaves_the_feed_polling(
     assert "change listener" not in log
 
 
+BUSY_TABLES = ("subscriptions", "user_sessions", "invitations", "suppliers")
+
+
+@contextmanager
+def _replay_never_waits(standby: LocalPostgres) -> Iterator[None]:
+    """max_standby_streaming_delay = 0 on the standby: replay cancels a conflicting
+    query at once instead of waiting 30 s for it, so only hot_standby_feedback keeps the
+    group queries alive."""
+    with psycopg.connect(standby.url, autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET max_standby_streaming_delay = 0")
+        conn.execute("SELECT pg_reload_conf()")
+        eventually(
+            lambda: conn.execute("SHOW max_standby_streaming_delay").fetchone() == ("0",),
+            10,
+            "max_standby_streaming_delay = 0",
+        )
+        try:
+            yield
+        finally:
+            conn.execute("ALTER SYSTEM RESET max_standby_streaming_delay")
+            conn.execute("SELECT pg_reload_conf()")
+
+
 def test_the_primary_busy_with_updates_and_vacuum_cancels_no_group_query(
     replicated: tuple[LocalPostgres, LocalPostgres], tmp_path: Path
 ) -> None:
     """With hot_standby_feedback on, the primary's UPDATEs and VACUUMs of the tables the
-    groups read while they run every second on the standby cancel none of them."""
+    groups read while they run every second on the standby cancel none of them, even
+    with replay set never to wait for a query (max_standby_streaming_delay = 0; with
+    feedback off this cancels group queries within seconds). VACUUM does not truncate
+    here: the AccessExclusiveLock of a truncation conflicts on the standby whatever the
+    feedback, and the default delay of 30 s is what lets the queries finish then."""
     primary, standby = replicated
     with psycopg.connect(standby.url, autocommit=True) as conn:
         assert conn.execute("SHOW hot_standby_feedback").fetchone() == ("on",)
@@ -335,18 +362,30 @@ def test_the_primary_busy_with_updates_and_vacuum_cancels_no_group_query(
     every_second = "".join(f"  {g}:\n    interval_seconds: 1\n" for g in GROUP_NAMES)
     config.write_text("refresh:\n  interval_seconds: 1\ngroups:\n" + every_second)
     env = {"EXECMETRICS_REFRESH_DATABASE_URL": primary.url}
-    with serve_process(standby.url, tmp_path, config=config, env=env) as server:
-        eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
-        deadline = time.monotonic() + 8
+    with psycopg.connect(primary.url, autocommit=True) as conn:
+        for table in BUSY_TABLES:  # autovacuum must not truncate either
+            conn.execute(f"ALTER TABLE {table} SET (vacuum_truncate = false)")
+    wait_replayed(primary, standby)
+    try:
+        with (
+            _replay_never_waits(standby),
+            serve_process(standby.url, tmp_path, config=config, env=env) as server,
+        ):
+            eventually(lambda: server.get("/-/ready").status_code == 200, 60, "ready")
+            deadline = time.monotonic() + 8
+            with psycopg.connect(primary.url, autocommit=True) as conn:
+                while time.monotonic() < deadline:
+                    for table in BUSY_TABLES:
+                        conn.execute(f"UPDATE {table} SET id = id")  # every row anew
+                        conn.execute(f"VACUUM (TRUNCATE false) {table}")
+            wait_replayed(primary, standby)
+            time.sleep(2)  # the runs that overlapped the last vacuum end
+            values = exposition_values(server.get("/metrics").text)
+            log = server.stderr()
+    finally:
         with psycopg.connect(primary.url, autocommit=True) as conn:
-            while time.monotonic() < deadline:
-                for table in ("subscriptions", "user_sessions", "invitations", "suppliers"):
-                    conn.execute(f"UPDATE {table} SET id = id")  # a new version of every row
-                    conn.execute(f"VACUUM {table}")
-        wait_replayed(primary, standby)
-        time.sleep(2)  # the runs that overlapped the last vacuum end
-        values = exposition_values(server.get("/metrics").text)
-        log = server.stderr()
+            for table in BUSY_TABLES:
+                conn.execute(f"ALTER TABLE {table} RESET (vacuum_truncate)")
     failures = {
         labels: v
         for (name, labels), v in values.items()
