@@ -95,7 +95,9 @@ def config_for(mode: str, poll_seconds: float) -> dict[str, object]:
 
 
 class Serve:
-    def __init__(self, url: str, config: Path, workdir: Path) -> None:
+    def __init__(
+        self, url: str, config: Path, workdir: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.log = workdir / "serve.log"
         binary = shutil.which("execmetrics", path=str(Path(sys.executable).parent))
@@ -103,7 +105,7 @@ class Serve:
         with self.log.open("wb") as err:
             self.process = subprocess.Popen(
                 [binary, "--config", str(config), "serve", "--listen", f"127.0.0.1:{self.port}"],
-                env={**os.environ, "EXECMETRICS_DATABASE_URL": url},
+                env={**os.environ, **(env or {}), "EXECMETRICS_DATABASE_URL": url},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,

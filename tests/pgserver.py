@@ -47,6 +47,7 @@ class LocalPostgres:
         self.log = workdir / "server.log"
         self.bin = _bin_dir()
         self.user = _run_as()
+        self.settings: dict[str, str] = {}  # more server settings (-c name=value)
 
     @property
     def url(self) -> str:
@@ -73,6 +74,7 @@ class LocalPostgres:
             "-R",
             "-X",
             "stream",
+            "--checkpoint=fast",  # not a spread checkpoint after a large load
             "--no-sync",
         )
 
@@ -92,6 +94,7 @@ class LocalPostgres:
         )
 
     def start(self) -> None:
+        more = "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._cmd(
             str(self.bin / "pg_ctl"),
             "-D",
@@ -100,7 +103,7 @@ class LocalPostgres:
             str(self.log),
             "-w",
             "-o",
-            f"-h 127.0.0.1 -p {self.port} -k {self.workdir} -c fsync=off",
+            f"-h 127.0.0.1 -p {self.port} -k {self.workdir} -c fsync=off{more}",
             "start",
         )
 
@@ -117,12 +120,17 @@ class LocalPostgres:
 
 @contextmanager
 def _server(
-    port: int, prefix: str, make: Callable[[LocalPostgres], None], started: bool
+    port: int,
+    prefix: str,
+    make: Callable[[LocalPostgres], None],
+    started: bool,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[LocalPostgres]:
     """A server in a temporary directory, made by ``make``; stopped and deleted on exit."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     workdir.chmod(0o755)
     server = LocalPostgres(port, workdir)
+    server.settings.update(settings or {})
     try:
         make(server)
         if started:
@@ -143,8 +151,12 @@ def local_postgres(port: int, *, started: bool = True) -> Iterator[LocalPostgres
 
 
 @contextmanager
-def local_standby(primary: LocalPostgres, port: int) -> Iterator[LocalPostgres]:
-    """A hot standby of ``primary`` on 127.0.0.1:port (pg_basebackup -R, streaming);
-    stopped and deleted on exit."""
-    with _server(port, "execmetrics-standby-", lambda s: s.basebackup_of(primary), True) as server:
+def local_standby(
+    primary: LocalPostgres, port: int, settings: dict[str, str] | None = None
+) -> Iterator[LocalPostgres]:
+    """A hot standby of ``primary`` on 127.0.0.1:port (pg_basebackup -R, streaming), with
+    these server settings (e.g. hot_standby_feedback); stopped and deleted on exit."""
+    with _server(
+        port, "execmetrics-standby-", lambda s: s.basebackup_of(primary), True, settings
+    ) as server:
         yield server

@@ -329,3 +329,104 @@ def test_only_the_chosen_groups_follow_changes(
         with psycopg.connect(feed_parts[0], autocommit=True) as conn:
             conn.execute("UPDATE subscriptions SET plan = plan WHERE false")
         assert requests.wait(1) == [["revenue"]]  # not quality or growth
+
+
+class _ReplayingStandby:
+    """A stand-in for the standby's pool: its replay position grows by ``step`` bytes
+    at every read (None: never moves)."""
+
+    def __init__(self, start: int, step: int | None) -> None:
+        self.position = start
+        self.step = step
+        self.reads = 0
+
+    @contextmanager
+    def connection(self) -> Iterator[_ReplayingStandby]:
+        yield self
+
+    def execute(self, query: str) -> _ReplayingStandby:
+        assert query == read_sql("replica/replayed_lsn.sql")
+        self.reads += 1
+        if self.reads > 1 and self.step is not None:
+            self.position += self.step
+        return self
+
+    def fetchone(self) -> tuple[int]:
+        return (self.position,)
+
+
+def _standby_feed(db: object, **config: object) -> tuple[ChangeFeed, list[list[str]]]:
+    calls: list[list[str]] = []
+    feed = ChangeFeed(
+        "postgresql://standby.invalid/db",
+        parse_config(config),
+        db,  # type: ignore[arg-type]
+        lambda groups: calls.append([g.name for g in groups]),
+        standby=True,
+        primary_url="postgresql://primary.invalid/db",
+    )
+    return feed, calls
+
+
+def test_which_feed_runs_on_a_primary_and_on_a_standby() -> None:
+    """A primary: LISTEN there. A standby with the primary's URL: LISTEN on the primary.
+    A standby without it: poll the standby (every second unless poll_seconds says)."""
+    db = _ReplayingStandby(0, None)
+    on_primary = ChangeFeed("postgresql://p.invalid/db", Config(), db, print)  # type: ignore[arg-type]
+    assert on_primary.listener is not None and on_primary.poller is None
+    assert on_primary.listener._url == "postgresql://p.invalid/db"
+    assert on_primary.mode == "listen"
+
+    through, _ = _standby_feed(db)
+    assert through.listener is not None and through.poller is None
+    assert through.listener._url == "postgresql://primary.invalid/db"
+    assert through.mode == "listen on the primary, wait for the standby's replay"
+
+    for poll, interval in ((None, 1.0), (5.0, 5.0)):
+        changes: dict[str, object] = {} if poll is None else {"poll_seconds": poll}
+        alone = ChangeFeed(
+            "postgresql://s.invalid/db",
+            parse_config({"changes": changes}),
+            db,  # type: ignore[arg-type]
+            print,
+            standby=True,
+        )
+        assert alone.listener is None and alone.poller is not None
+        assert alone.poller._interval == interval and alone.mode == "poll on the standby"
+
+
+def test_the_recompute_waits_until_the_standby_has_replayed_the_notification() -> None:
+    """The primary was at byte 1,000 when the notification came; the standby is at 100
+    and replays 300 bytes a read: the recompute is asked for only after the fourth
+    read (100, 400, 700, 1,000)."""
+    standby = _ReplayingStandby(100, 300)
+    feed, calls = _standby_feed(standby)
+    feed._heard_at(1_000)
+    feed._heard_at(900)  # an older position never lowers the target
+    feed._fire({"subscriptions"})
+    assert standby.reads == 4 and standby.position == 1_000
+    assert calls == [["revenue", "quality", "growth"]] and feed.waits == 1
+    feed._fire({"subscriptions"})  # replayed already: one read, no wait
+    assert standby.reads == 5 and len(calls) == 2
+
+
+def test_a_standby_that_does_not_replay_delays_the_recompute_one_group_interval(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    standby = _ReplayingStandby(100, None)
+    feed, calls = _standby_feed(standby, groups={"revenue": {"interval_seconds": 1}})
+    feed._heard_at(1_000)
+    started = time.monotonic()
+    feed._fire({"subscriptions"})
+    waited = time.monotonic() - started
+    assert 1.0 <= waited < 5.0  # the revenue interval, not growth's or quality's 300 s
+    assert calls == [["revenue", "quality", "growth"]]
+    assert "has not replayed the change after 1s (900 bytes behind)" in caplog.text
+
+
+def test_nothing_heard_from_the_primary_means_no_wait() -> None:
+    """A change seen by the standby's own poll is already replayed: no read at all."""
+    standby = _ReplayingStandby(100, None)
+    feed, calls = _standby_feed(standby)
+    feed._fire({"couples"})
+    assert standby.reads == 0 and calls == [["users", "quality", "growth"]]

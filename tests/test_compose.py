@@ -45,8 +45,10 @@ COMPOSE_VARIABLES = {
     "GRAFANA_ADMIN_USER",
     "EXECMETRICS_DATABASE_URL",
     "EXECMETRICS_COMPUTE_DATABASE_URL",
+    "EXECMETRICS_STANDBY_DATABASE_URL",
     "EXECMETRICS_SEED_DEMO",
     "POSTGRES_PORT",
+    "POSTGRES_STANDBY_PORT",
     "PROMETHEUS_RETENTION",
     "PROMETHEUS_EXTERNAL_URL",
     "ALERTMANAGER_EXTERNAL_URL",
@@ -76,7 +78,9 @@ def _compose_binary() -> str:
     return str(binary)
 
 
-def _compose_config(env: dict[str, str], tmp_dir: Path) -> subprocess.CompletedProcess[str]:
+def _compose_config(
+    env: dict[str, str], tmp_dir: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
     # An empty env file: a developer's .env must not fill in what a test leaves out.
     env_file = tmp_dir / "empty.env"
     env_file.write_text("")
@@ -88,6 +92,7 @@ def _compose_config(env: dict[str, str], tmp_dir: Path) -> subprocess.CompletedP
             str(env_file),
             "-f",
             str(COMPOSE_FILE),
+            *options,
             "config",
             "--format",
             "json",
@@ -101,9 +106,10 @@ def _compose_config(env: dict[str, str], tmp_dir: Path) -> subprocess.CompletedP
 
 
 @cache
-def _config() -> dict[str, Any]:
+def _config(*profiles: str) -> dict[str, Any]:
+    options = [part for profile in profiles for part in ("--profile", profile)]
     with tempfile.TemporaryDirectory() as tmp:
-        result = _compose_config(REQUIRED_ENV, Path(tmp))
+        result = _compose_config(REQUIRED_ENV, Path(tmp), *options)
     assert result.returncode == 0, (
         f"docker-compose config exited {result.returncode}\n{result.stderr}"
     )
@@ -490,3 +496,76 @@ def test_the_exporter_runs_as_the_compute_role_not_the_superuser() -> None:
     assert url.startswith("postgresql://execmetrics_compute@")
     superuser = services["postgres"]["environment"]["POSTGRES_USER"]
     assert f"//{superuser}@" not in url
+
+
+# --------------------------------------------------------------------------- standby profile
+
+STANDBY_SERVICES = {"postgres-standby", "exporter-standby"}
+
+
+def test_the_standby_profile_adds_a_standby_and_its_exporter() -> None:
+    """``--profile standby``: a streaming hot standby of ``postgres`` (the primary) and
+    an exporter reading it, with the refresh on the primary; without the profile
+    neither is there (test_compose_config_is_valid)."""
+    services = _config("standby")["services"]
+    assert set(services) == set(_services()) | STANDBY_SERVICES
+    for name in STANDBY_SERVICES:
+        service = services[name]
+        assert service["profiles"] == ["standby"], name
+        assert service["restart"] == "unless-stopped", name
+        assert service["healthcheck"]["test"], name
+        assert all(p["host_ip"] == "127.0.0.1" for p in service["ports"]), name
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+    standby = services["postgres-standby"]
+    assert standby["image"] == services["postgres"]["image"]
+    assert standby["depends_on"]["postgres"]["condition"] == "service_healthy"
+    script = standby["command"][0].replace("$$", "$")
+    assert "pg_basebackup --host=postgres" in script
+    assert "--write-recovery-conf" in script and "--wal-method=stream" in script
+    assert "exec postgres -c hot_standby=on -c hot_standby_feedback=on" in script
+    assert standby["environment"]["PGUSER"] == services["postgres"]["environment"]["POSTGRES_USER"]
+    assert standby["environment"]["PGPASSWORD"] == REQUIRED_ENV["POSTGRES_PASSWORD"]
+    assert {(v["source"], v["target"]) for v in standby["volumes"]} == {
+        ("postgres-standby-data", "/var/lib/postgresql/data")
+    }
+    assert {(p["published"], p["target"]) for p in standby["ports"]} == {("5433", 5432)}
+    # The primary lets the standby replicate (on its first initialisation).
+    assert any(
+        v["type"] == "bind"
+        and Path(v["source"]) == ROOT / "provisioning" / "postgres" / "initdb"
+        and v["target"] == "/docker-entrypoint-initdb.d"
+        and v.get("read_only")
+        for v in services["postgres"]["volumes"]
+    )
+    initdb = (ROOT / "provisioning" / "postgres" / "initdb" / "10-replication.sh").read_text()
+    assert 'host replication ${POSTGRES_USER} all scram-sha-256" >> "$PGDATA/pg_hba.conf"' in initdb
+
+    exporter = services["exporter-standby"]
+    assert exporter["image"] == services["exporter"]["image"]
+    assert exporter["command"] == services["exporter"]["command"]
+    assert exporter["depends_on"]["postgres-standby"]["condition"] == "service_healthy"
+    env = exporter["environment"]
+    assert env["EXECMETRICS_DATABASE_URL"] == (
+        "postgresql://execmetrics_compute@postgres-standby:5432/execmetrics"
+    )
+    assert (
+        env["EXECMETRICS_REFRESH_DATABASE_URL"]
+        == (services["exporter"]["environment"]["EXECMETRICS_DATABASE_URL"])
+    )
+    assert _url_user(env["EXECMETRICS_REFRESH_DATABASE_URL"]) == COMPUTE
+    assert env["PGPASSWORD"] == REQUIRED_ENV["EXECMETRICS_COMPUTE_PASSWORD"]
+    assert {(p["published"], p["target"]) for p in exporter["ports"]} == {("9561", 9560)}
+    assert "postgres-standby-data" in _config("standby")["volumes"]
+
+
+def test_the_standby_profile_needs_the_superuser_password(tmp_path: Path) -> None:
+    """The standby replicates as the superuser: the profile's only new holder of its
+    password, and compose stops without it."""
+    services = _config("standby")["services"]
+    secret = REQUIRED_ENV["POSTGRES_PASSWORD"]
+    holders = {n for n, s in services.items() if secret in json.dumps(s.get("environment", {}))}
+    assert holders == {"postgres", "roles", "postgres-standby"}
+    env = {k: v for k, v in REQUIRED_ENV.items() if k != "POSTGRES_PASSWORD"}
+    result = _compose_config(env, tmp_path, "--profile", "standby")
+    assert result.returncode != 0 and "POSTGRES_PASSWORD" in result.stderr

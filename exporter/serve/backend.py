@@ -6,7 +6,8 @@ backoff (1 s, 2 s, 4 s … 30 s), logging one line per attempt, and starts the j
 the first time the schema check and the connection pool succeed. A problem that a
 retry cannot fix (the schema is missing or behind) stops the server with its code.
 With the jobs start the change feed (exporter/serve/changes.py), which recomputes the groups
-a change in the source tables touches.
+a change in the source tables touches; on a hot standby it listens on the primary
+(``refresh.database_url``) and waits for the standby's replay, or polls without it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Backend:
         self.refresh_db: Database | None = None  # refresh.database_url's pool, when set
         self.scheduler: MetricScheduler | None = None
         self.changes: ChangeFeed | None = None
+        self._refresh_url_is_standby = False  # refresh.database_url is in recovery too
         self.fatal: ExecMetricsError | None = None
         self.on_fatal: Callable[[ExecMetricsError], None] | None = None
         # Called once the metric jobs run, with their scheduler (e.g. to add report jobs).
@@ -63,6 +65,7 @@ class Backend:
         )
         db.open()
         try:
+            standby = self._in_recovery(db)
             refresh_db = self._refresh_database(db)
         except BaseException:
             db.close()  # the next attempt opens both again
@@ -75,7 +78,29 @@ class Backend:
             self._config,
             refresh_db=refresh_db,
         )
-        self.changes = ChangeFeed(self._url, self._config, db, self.scheduler.request)
+        self.changes = ChangeFeed(
+            self._url,
+            self._config,
+            db,
+            self.scheduler.request,
+            standby=standby,
+            # Not a refresh.database_url found to be a standby too: no NOTIFY there either.
+            primary_url=(
+                self._config.refresh_database_url()
+                if standby and not self._refresh_url_is_standby
+                else None
+            ),
+        )
+
+    @staticmethod
+    def _in_recovery(db: Database) -> bool:
+        """Whether the database this process reads is a hot standby (for the change
+        feed, which then listens on the primary or polls)."""
+        try:
+            with db.connection() as conn:
+                return in_recovery(conn)
+        except psycopg.Error as exc:
+            raise DatabaseError(describe(exc)) from None
 
     def _refresh_database(self, db: Database) -> Database | None:
         """Where this process refreshes the rollups: ``refresh.database_url`` (the
@@ -99,6 +124,7 @@ class Backend:
             raise DatabaseError(describe(exc)) from None
         if target is not db:
             self.refresh_db = target
+        self._refresh_url_is_standby = standby and primary_url is not None
         if standby:
             where = "refresh.database_url" if primary_url is not None else "the database"
             log.warning(

@@ -14,6 +14,16 @@ Two sources say which source table changed, and either or both may be on
   index) notices rows added since the last poll. An UPDATE or DELETE that leaves the
   largest key alone is seen only at the group's next scheduled run.
 
+On a hot standby (``database.url`` in recovery) NOTIFY is not replayed: a LISTEN there
+hears nothing. With the primary's URL (``refresh.database_url``) the listener LISTENs on
+the primary instead and, for each batch of notifications, reads the primary's WAL
+position (sql/replica/primary_lsn.sql); before the recompute the feed waits until the
+standby has replayed up to the largest such position (sql/replica/replayed_lsn.sql,
+polled every ``REPLAY_POLL_SECONDS``, for at most the shortest interval of the groups to
+recompute), so that the recompute never reads a standby that has not replayed the
+notifying commit. Without the primary's URL the standby polls its own high-water marks
+(``changes.poll_seconds``, else every ``STANDBY_POLL_SECONDS``).
+
 Both feed a ``Debouncer``: a burst of changes (10,000 single-row INSERTs) becomes one
 recompute once the tables have been quiet for ``changes.quiet_seconds``, and never
 later than ``changes.max_delay_seconds`` after the first change of the burst. The
@@ -43,6 +53,10 @@ log = logging.getLogger("execmetrics.changes")
 _TABLES = frozenset(t.value for t in SourceTable)
 # How long a blocking wait lasts before it looks at the stop flag again.
 _TICK_SECONDS = 1.0
+# How often the feed reads the standby's replayed WAL position while it waits for it.
+REPLAY_POLL_SECONDS = 0.05
+# The high-water poll of a standby whose primary is not known (no refresh.database_url).
+STANDBY_POLL_SECONDS = 1.0
 
 
 def groups_reading(tables: Iterable[str], groups: Iterable[Group] = GROUPS) -> list[Group]:
@@ -140,11 +154,16 @@ class Listener(_Worker):
         config: Config,
         changed: Callable[[set[str]], None],
         missed: Callable[[], None],
+        *,
+        heard_at: Callable[[int], None] | None = None,
     ) -> None:
         self._url = check_url(url)
         self._config = config
         self._changed = changed
         self._missed = missed  # the connection was lost: changes may have gone unheard
+        # On the primary of a standby: told the primary's WAL position (bytes) after each
+        # batch of notifications, before the tables are passed on.
+        self._heard_at = heard_at
         self.connected = threading.Event()
         super().__init__("execmetrics-listen")
 
@@ -160,7 +179,15 @@ class Listener(_Worker):
             keepalives_interval=5,
             keepalives_count=3,
         )
-        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        try:
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            # On a standby's primary, its position now: past every change that went
+            # unheard before this connection (the recompute after a reconnect waits for
+            # it). A server where it fails (itself in recovery) is retried with backoff.
+            self._position(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _run(self) -> None:
@@ -176,24 +203,39 @@ class Listener(_Worker):
                 )
                 self._stopping.wait(backoff(attempt))
                 continue
-            if lost:
-                log.info("change listener reconnected: recomputing every group")
-                self._missed()
-            attempt, lost = 0, True
-            self.connected.set()
             try:
                 with conn:
+                    if lost:
+                        log.info("change listener reconnected: recomputing every group")
+                        self._missed()
+                    attempt, lost = 0, True
+                    self.connected.set()
                     while not self._stopping.is_set():
-                        # Each notification as it arrives; the wait ends every tick to
-                        # look at the stop flag.
-                        for n in conn.notifies(timeout=_TICK_SECONDS):
-                            if n.payload in _TABLES:
-                                self._changed({n.payload})
+                        # The notifications as they arrive (stop_after=1 ends the wait
+                        # with the first packet, whose every notification comes); the
+                        # wait ends every tick to look at the stop flag.
+                        tables = {
+                            n.payload
+                            for n in conn.notifies(timeout=_TICK_SECONDS, stop_after=1)
+                            if n.payload in _TABLES
+                        }
+                        if tables:
+                            self._position(conn)
+                            self._changed(tables)
             except psycopg.Error as exc:
                 if not self._stopping.is_set():
                     log.warning("change listener lost its connection: %s", describe(exc))
             finally:
                 self.connected.clear()
+
+    def _position(self, conn: psycopg.Connection) -> None:
+        """Tell ``heard_at`` the primary's WAL position now, which is past the commit of
+        every notification received so far."""
+        if self._heard_at is None:
+            return
+        row = conn.execute(read_sql("replica/primary_lsn.sql")).fetchone()
+        if row is not None and row[0] is not None:
+            self._heard_at(int(row[0]))
 
 
 class HighWaterPoll(_Worker):
@@ -230,7 +272,13 @@ class HighWaterPoll(_Worker):
 
 
 class ChangeFeed:
-    """The configured change sources, debounced into ``request(groups)`` calls."""
+    """The configured change sources, debounced into ``request(groups)`` calls.
+
+    ``standby``: ``db`` is a hot standby. Then the listener LISTENs on ``primary_url``
+    and each recompute waits for the standby to replay what the primary had written
+    when the notifications arrived; without ``primary_url`` the standby polls its
+    high-water marks instead of listening (no NOTIFY reaches it).
+    """
 
     def __init__(
         self,
@@ -239,6 +287,9 @@ class ChangeFeed:
         db: Database,
         request: Callable[[list[Group]], None],
         groups: Iterable[Group] = GROUPS,
+        *,
+        standby: bool = False,
+        primary_url: str | None = None,
     ) -> None:
         self._config = config
         self._db = db
@@ -247,14 +298,41 @@ class ChangeFeed:
         self._groups = tuple(g for g in groups if chosen is None or g.name in chosen)
         settings = config.changes
         self.debouncer = Debouncer(self._fire, settings.quiet_seconds, settings.max_delay_seconds)
-        self.listener = (
-            Listener(url, config, self.debouncer.touch, self._all) if settings.listen else None
-        )
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        # The largest primary WAL position heard with a notification (bytes), which the
+        # standby must have replayed before the next recompute; None: nothing to wait for.
+        self._target: int | None = None
+        self.waits = 0  # recomputes that waited for the standby's replay (for tests)
+        self.listener: Listener | None = None
+        poll_seconds = settings.poll_seconds
+        if settings.listen and standby and primary_url is None:
+            # No NOTIFY reaches a standby, and the primary is not known: poll instead.
+            poll_seconds = poll_seconds or STANDBY_POLL_SECONDS
+            self.mode = "poll on the standby"
+        elif settings.listen and standby and primary_url is not None:
+            self.listener = Listener(
+                primary_url, config, self.debouncer.touch, self._all, heard_at=self._heard_at
+            )
+            self.mode = "listen on the primary, wait for the standby's replay"
+        elif settings.listen:
+            self.listener = Listener(url, config, self.debouncer.touch, self._all)
+            self.mode = "listen"
+        else:
+            self.mode = "poll" if poll_seconds is not None else "off"
         self.poller = (
-            HighWaterPoll(db, settings.poll_seconds, self.debouncer.touch)
-            if settings.poll_seconds is not None
+            HighWaterPoll(db, poll_seconds, self.debouncer.touch)
+            if poll_seconds is not None
             else None
         )
+
+    def _heard_at(self, lsn: int) -> None:
+        """The primary had written up to ``lsn`` when notifications arrived (called by the
+        listener before it passes their tables on, so a recompute of those tables waits
+        for at least this position)."""
+        with self._lock:
+            if self._target is None or lsn > self._target:
+                self._target = lsn
 
     def _fire(self, tables: set[str]) -> None:
         groups = groups_reading(tables, self._groups)
@@ -263,7 +341,43 @@ class ChangeFeed:
             ", ".join(sorted(tables)),
             ", ".join(g.name for g in groups) or "nothing",
         )
-        self._request(groups)
+        if groups:
+            self._wait_replayed(groups)
+        if not self._stopping.is_set():
+            self._request(groups)
+
+    def _wait_replayed(self, groups: list[Group]) -> None:
+        """Until the standby has replayed the primary's position at the notifications,
+        for at most the shortest interval of ``groups`` (then the recompute reads what
+        the standby has, as a scheduled run would)."""
+        with self._lock:
+            target = self._target
+        if target is None:
+            return
+        self.waits += 1
+        bound = min(self._config.groups.schedule(g.name).interval_seconds for g in groups)
+        started = time.monotonic()
+        try:
+            with self._db.connection() as conn:
+                while True:
+                    row = conn.execute(read_sql("replica/replayed_lsn.sql")).fetchone()
+                    replayed = None if row is None else row[0]
+                    if replayed is None or int(replayed) >= target:
+                        break  # replayed, or no longer a standby (promoted)
+                    if time.monotonic() - started >= bound:
+                        log.warning(
+                            "the standby has not replayed the change after %.0fs "
+                            "(%d bytes behind): recomputing with what it has",
+                            bound,
+                            target - int(replayed),
+                        )
+                        break
+                    if self._stopping.wait(REPLAY_POLL_SECONDS):
+                        return
+        except psycopg.Error as exc:
+            log.warning("could not read the standby's replay position: %s", describe(exc))
+            return
+        log.debug("the standby replayed the change in %.3fs", time.monotonic() - started)
 
     def _all(self) -> None:
         """Every table may have changed (the listener was away): every group, debounced."""
@@ -272,6 +386,7 @@ class ChangeFeed:
     def start(self) -> None:
         if self.listener is None and self.poller is None:
             return
+        log.info("change feed: %s", self.mode)
         if self.listener is not None and self.poller is None:
             self._check_triggers()
         self.debouncer.start()
@@ -296,6 +411,7 @@ class ChangeFeed:
             )
 
     def stop(self) -> None:
+        self._stopping.set()
         for part in (self.listener, self.poller):
             if part is not None:
                 part.stop()
