@@ -35,6 +35,7 @@ GROWTH = Group(
                 bind("couple_liquidity", "marketplace_liquidity_ratio", side=UserType.COUPLE),
                 bind("supplier_liquidity", "marketplace_liquidity_ratio", side=UserType.SUPPLIER),
             ),
+            many=True,
         ),
         Query(
             "growth/cycle_time.sql",
