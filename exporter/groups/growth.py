@@ -27,6 +27,7 @@ GROWTH = Group(
                     **IN_CURRENCY,
                 ),
             ),
+            many=True,
         ),
         Query(
             "growth/loop.sql",
