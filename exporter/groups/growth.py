@@ -57,6 +57,7 @@ GROWTH = Group(
                 bind("logo_retention", "cohort_logo_retention_ratio", "cohort"),
                 bind("mrr_retention", "cohort_mrr_retention_ratio", "cohort"),
             ),
+            many=True,
         ),
         Query(
             "growth/targets.sql",

@@ -152,24 +152,50 @@ WHERE NOT EXISTS (
 )
 $$;
 
--- Per supplier that ever paid: its first paying instant f_x (the earliest live_from of
--- its revenue rows that pay on a span, SPEC §6), m_x(f_x) and m_x(t). The supplier
--- cohorts group them by the local month of f_x.
+-- Per instant n of a pass (ns, ts) and per supplier that ever paid: its first paying
+-- instant f_x (the earliest live_from of its revenue rows that pay on a span, SPEC §6),
+-- m_x(f_x) and m_x(t). The supplier cohorts group them by the local month of f_x. The
+-- periods are read once for all the instants.
+CREATE FUNCTION supplier_first_paid_at(ns integer[], ts timestamptz[])
+RETURNS TABLE (
+    n integer, supplier_id bigint, first_paid_at timestamptz, mrr_first numeric, mrr_now numeric
+)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+WITH periods AS MATERIALIZED (
+    SELECT p.supplier_id, p.mrr, p.live_from, p.live_until FROM subscription_periods AS p
+),
+first_paid AS (
+    SELECT p.supplier_id, min(p.live_from) AS f
+    FROM periods AS p
+    WHERE pays_on_a_span(p.mrr, p.live_from, p.live_until)
+    GROUP BY p.supplier_id
+),
+firsts AS (
+    SELECT fp.supplier_id,
+           fp.f,
+           coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, fp.f)), 0)
+               AS mrr_first
+    FROM first_paid AS fp
+    JOIN periods AS p ON p.supplier_id = fp.supplier_id
+    GROUP BY fp.supplier_id, fp.f
+)
+SELECT i.n,
+       f.supplier_id,
+       f.f,
+       f.mrr_first,
+       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, i.t)), 0)
+FROM unnest(ns, ts) AS i (n, t)
+CROSS JOIN firsts AS f
+JOIN periods AS p ON p.supplier_id = f.supplier_id
+GROUP BY i.n, f.supplier_id, f.f, f.mrr_first
+$$;
+
+-- supplier_first_paid_at at one instant.
 CREATE FUNCTION supplier_first_paid(t timestamptz)
 RETURNS TABLE (supplier_id bigint, first_paid_at timestamptz, mrr_first numeric, mrr_now numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-WITH first_paid AS (
-    SELECT p.supplier_id, min(p.live_from) AS f
-    FROM subscription_periods AS p
-    WHERE pays_on_a_span(p.mrr, p.live_from, p.live_until)
-    GROUP BY p.supplier_id
-)
-SELECT fp.supplier_id,
-       fp.f,
-       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, fp.f)), 0),
-       coalesce(sum(p.mrr) FILTER (WHERE live_at(p.live_from, p.live_until, t)), 0)
-FROM first_paid AS fp
-JOIN subscription_periods AS p ON p.supplier_id = fp.supplier_id
-GROUP BY fp.supplier_id, fp.f
+SELECT f.supplier_id, f.first_paid_at, f.mrr_first, f.mrr_now
+FROM supplier_first_paid_at(ARRAY[0], ARRAY[t]) AS f
 $$;
