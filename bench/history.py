@@ -52,7 +52,9 @@ def timed(fn: Callable[[], object], reps: int) -> list[float]:
 def row(name: str, samples: list[float], note: str = "") -> str:
     med = statistics.median(samples)
     spread = f"{min(samples):.2f} – {max(samples):.2f} s" if len(samples) > 1 else ""
-    return f"| {name} | {med:.2f} s | {spread} | {len(samples)} | {note} |"
+    line = f"| {name} | {med:.2f} s | {spread} | {len(samples)} | {note} |"
+    print(line, file=sys.stderr, flush=True)
+    return line
 
 
 def bench_scale(scale: str, reps: int) -> list[str]:

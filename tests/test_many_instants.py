@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from exporter.db import Database
 from exporter.engine import evaluate_many
+from exporter.groups.base import read_spans
 from exporter.refresh import refresh_views
 from tests import oracle
 from tests.support import load
@@ -116,3 +117,15 @@ def test_every_instant_of_a_pass_equals_the_oracle_at_that_instant(
         growth = oracle.compute_growth(s, t, **tables)
         problems += [f"at {t.isoformat()}: {p}" for p in diff(growth_series(ev), growth)]
     assert not problems, "\n".join(problems[:40])
+
+
+def test_read_spans_are_the_union_of_the_windows() -> None:
+    day = timedelta(days=1)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    times = [t0 + 40 * day, t0, t0 + 10 * day, t0 + 10 * day]
+    # (t0 - 30, t0] and (t0 - 20, t0 + 10] overlap; (t0 + 10, t0 + 40] touches them
+    assert read_spans(times, 30 * day) == [(t0 - 30 * day, t0 + 40 * day)]
+    assert read_spans([t0, t0 + 31 * day], 30 * day) == [
+        (t0 - 30 * day, t0),
+        (t0 + day, t0 + 31 * day),
+    ]

@@ -151,6 +151,18 @@ def many_parameters(instants: Sequence[Instant], config: Config) -> dict[str, An
     c_starts = [i.window_start(LIFECYCLE_WINDOW) for i in instants]
     times = sorted({i.t for i in instants} | set(c_starts))
     place = {t: k for k, t in enumerate(times, start=1)}
+    # What a sweep reads: for a window length L, the union of the (T - L, T] of the
+    # instants, as disjoint spans (read_<L>_from[i], read_<L>_to[i]]; a row outside all of
+    # them counts at no instant, and sparse instants (month ends) read only their windows.
+    for name, length in (
+        ("30d", LIFECYCLE_WINDOW),
+        ("60d", 2 * LIFECYCLE_WINDOW),
+        ("viral", config.viral.window.delta),
+        ("quiet", config.targets.at_risk_quiet_period.delta),
+    ):
+        spans = read_spans([i.t for i in instants], length)
+        out[f"read_{name}_from"] = [lo for lo, _ in spans]
+        out[f"read_{name}_to"] = [hi for _, hi in spans]
     out |= {
         INSTANT_COLUMN: list(range(len(instants))),
         "k": [place[i.t] for i in instants],
@@ -168,6 +180,19 @@ def many_parameters(instants: Sequence[Instant], config: Config) -> dict[str, An
         "cohort_last_end": edges[-1],
     }
     return out
+
+
+def read_spans(times: Sequence[datetime], length: timedelta) -> list[tuple[datetime, datetime]]:
+    """The union of the windows (t - length, t] over ``times``, as disjoint (from, to]
+    spans in time order."""
+    spans: list[tuple[datetime, datetime]] = []
+    for t in sorted(set(times)):
+        lo = t - length
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], t)
+        else:
+            spans.append((lo, t))
+    return spans
 
 
 # Timestamps are stored to the microsecond: an event at `at` is at or before T exactly

@@ -26,9 +26,8 @@ runs AS (
            s.couple_id,
            width_bucket(s.created_at, %(sweep_edges)s::timestamptz[]) + 1 AS j,
            max(s.created_at) AS last
-    FROM valid_sessions AS s
-    WHERE s.created_at > %(first_t)s::timestamptz - make_interval(secs => %(viral_seconds)s)
-      AND s.created_at <= %(last_t)s::timestamptz
+    FROM unnest(%(read_viral_from)s::timestamptz[], %(read_viral_to)s::timestamptz[]) AS rd (lo, hi)
+    JOIN valid_sessions AS s ON s.created_at > rd.lo AND s.created_at <= rd.hi
     GROUP BY 1, 2, 3
 ),
 active AS (

@@ -55,16 +55,16 @@ heard AS (
            )) AS at
     FROM (
         SELECT s.supplier_id, s.created_at AS at
-        FROM valid_sessions AS s
+        FROM unnest(%(read_quiet_from)s::timestamptz[], %(read_quiet_to)s::timestamptz[])
+            AS rd (lo, hi)
+        JOIN valid_sessions AS s ON s.created_at > rd.lo AND s.created_at <= rd.hi
         WHERE s.supplier_id IS NOT NULL
-          AND s.created_at > %(first_t)s::timestamptz - make_interval(secs => %(at_risk_seconds)s)
-          AND s.created_at <= %(last_t)s::timestamptz
         UNION ALL
         SELECT i.supplier_id, i.sent_at
-        FROM invitations AS i
+        FROM unnest(%(read_quiet_from)s::timestamptz[], %(read_quiet_to)s::timestamptz[])
+            AS rd (lo, hi)
+        JOIN invitations AS i ON i.sent_at > rd.lo AND i.sent_at <= rd.hi
         WHERE i.supplier_id IS NOT NULL
-          AND i.sent_at > %(first_t)s::timestamptz - make_interval(secs => %(at_risk_seconds)s)
-          AND i.sent_at <= %(last_t)s::timestamptz
     ) AS h
     GROUP BY 1
 ),

@@ -1,6 +1,6 @@
 -- Growth accounting per side and the activity cohorts (SPEC §6) at every instant of a
--- pass, from one read of the valid sessions in (first_t - 60 days, last_t]
--- (docs/spec.md, "Many instants").
+-- pass, from one read of the valid sessions in the instants' (T - 60 days, T] (the
+-- disjoint spans read_60d_*; docs/spec.md, "Many instants").
 --
 -- Lifecycle, with C = (T - 30 days, T] and P = (T - 60 days, T - 30 days]: among users
 -- active in C, returning if also active in P, else new if created after T - 30 days,
@@ -40,9 +40,8 @@ WITH instants AS (
 ),
 raw AS MATERIALIZED (
     SELECT s.supplier_id, s.couple_id, s.created_at
-    FROM valid_sessions AS s
-    WHERE s.created_at > %(first_t)s::timestamptz - interval '1440 hours'
-      AND s.created_at <= %(last_t)s::timestamptz
+    FROM unnest(%(read_60d_from)s::timestamptz[], %(read_60d_to)s::timestamptz[]) AS rd (lo, hi)
+    JOIN valid_sessions AS s ON s.created_at > rd.lo AND s.created_at <= rd.hi
 ),
 -- Per user and first time number, the latest session.
 runs AS (

@@ -1,6 +1,7 @@
 -- Per user type and window: distinct users with a session created in (T - window, T], at
--- every instant of a pass, from one read of the valid sessions in (first_t - 30 days,
--- last_t]. Users are grouped by (supplier_id, couple_id), exactly one of them set.
+-- every instant of a pass, from one read of the valid sessions in the instants'
+-- (T - 30 days, T] (the disjoint spans read_30d_*). Users are grouped by (supplier_id,
+-- couple_id), exactly one of them set.
 --
 -- How (as sql/groups/growth/users.sql, docs/spec.md "Many instants"): the instants are
 -- numbered in time order (sweep_edges: width_bucket(x, sweep_edges) is the number of
@@ -17,9 +18,8 @@ runs AS (
            s.couple_id,
            width_bucket(s.created_at, %(sweep_edges)s::timestamptz[]) + 1 AS j,
            max(s.created_at) AS last
-    FROM valid_sessions AS s
-    WHERE s.created_at > %(first_t)s::timestamptz - interval '720 hours'
-      AND s.created_at <= %(last_t)s::timestamptz
+    FROM unnest(%(read_30d_from)s::timestamptz[], %(read_30d_to)s::timestamptz[]) AS rd (lo, hi)
+    JOIN valid_sessions AS s ON s.created_at > rd.lo AND s.created_at <= rd.hi
     GROUP BY 1, 2, 3
 ),
 ends AS (
