@@ -168,6 +168,8 @@ def many_parameters(instants: Sequence[Instant], config: Config) -> dict[str, An
         "k": [place[i.t] for i in instants],
         "k_lifecycle_c": [place[t] for t in c_starts],
         "sweep_edges": [t + SWEEP_STEP for t in times],
+        # the local date of each of those times, in the same order
+        "sweep_dates": [t.astimezone(config.reporting.zone).date() for t in times],
         "viral_seconds": config.viral.window.delta.total_seconds(),
         "at_risk_seconds": config.targets.at_risk_quiet_period.delta.total_seconds(),
         "first_t": min(i.t for i in instants),

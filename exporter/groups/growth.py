@@ -42,7 +42,7 @@ GROWTH = Group(
             "growth/cycle_time.sql",
             (bind("seconds", "viral_cycle_time_seconds", "quantile", **IN_VIRAL_WINDOW),),
         ),
-        Query("growth/couples.sql", (bind("couples", "couples", "stage"),)),
+        Query("growth/couples.sql", (bind("couples", "couples", "stage"),), many=True),
         Query(
             "growth/users.sql",
             (

@@ -36,6 +36,7 @@ REVENUE = Group(
                 bind("category_mrr", "mrr_by_category", "category", **IN_CURRENCY),
                 bind("country_mrr", "mrr_by_country", "country", **IN_CURRENCY),
             ),
+            many=True,
         ),
     ),
 )

@@ -23,6 +23,7 @@ USERS = Group(
         Query(
             "users/by_country.sql",
             (bind("users", "registered_users_by_country", "user_type", "country"),),
+            many=True,
         ),
         Query(
             "users/suppliers_by_category.sql",

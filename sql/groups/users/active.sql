@@ -29,26 +29,32 @@ ends AS (
            width_bucket(r.last + interval '720 hours', %(sweep_edges)s::timestamptz[]) AS m30
     FROM runs AS r
 ),
-pieces AS (
-    SELECT CASE WHEN e.supplier_id IS NOT NULL THEN 'supplier' ELSE 'couple' END AS user_type,
-           p.window_name, p.p_from, p.p_to
-    FROM (
-        SELECT x.*,
-               coalesce(lag(x.m1) OVER w, 0) AS prev1,
-               coalesce(lag(x.m7) OVER w, 0) AS prev7,
-               coalesce(lag(x.m30) OVER w, 0) AS prev30
-        FROM ends AS x
-        WINDOW w AS (PARTITION BY x.supplier_id, x.couple_id ORDER BY x.j)
-    ) AS e
-    CROSS JOIN LATERAL (VALUES
-        ('1d', greatest(e.j, e.prev1 + 1), e.m1),
-        ('7d', greatest(e.j, e.prev7 + 1), e.m7),
-        ('30d', greatest(e.j, e.prev30 + 1), e.m30)
-    ) AS p (window_name, p_from, p_to)
+-- Equal pieces counted once (most users have one run), then one row per window.
+lagged AS (
+    SELECT e.supplier_id IS NULL AS is_couple,
+           e.j,
+           e.m1,
+           e.m7,
+           e.m30,
+           coalesce(lag(e.m1) OVER w, 0) AS prev1,
+           coalesce(lag(e.m7) OVER w, 0) AS prev7,
+           coalesce(lag(e.m30) OVER w, 0) AS prev30
+    FROM ends AS e
+    WINDOW w AS (PARTITION BY e.supplier_id, e.couple_id ORDER BY e.j)
 ),
 weighted AS (
-    SELECT p.user_type, p.window_name, p.p_from, p.p_to, count(*) AS w
-    FROM pieces AS p
+    SELECT CASE WHEN g.is_couple THEN 'couple' ELSE 'supplier' END AS user_type,
+           p.window_name, p.p_from, p.p_to, sum(g.w) AS w
+    FROM (
+        SELECT l.is_couple, l.j, l.m1, l.m7, l.m30, l.prev1, l.prev7, l.prev30, count(*) AS w
+        FROM lagged AS l
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    ) AS g
+    CROSS JOIN LATERAL (VALUES
+        ('1d', greatest(g.j, g.prev1 + 1), g.m1),
+        ('7d', greatest(g.j, g.prev7 + 1), g.m7),
+        ('30d', greatest(g.j, g.prev30 + 1), g.m30)
+    ) AS p (window_name, p_from, p_to)
     WHERE p.p_from <= p.p_to
     GROUP BY 1, 2, 3, 4
 ),
