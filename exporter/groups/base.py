@@ -145,11 +145,18 @@ def many_parameters(instants: Sequence[Instant], config: Config) -> dict[str, An
     labels = sorted(months)
     edges = sorted({edge for start, end in months.values() for edge in (start, end)})
     bucket_labels = {months[label][0]: label for label in labels}
-    # The sweeps' edges: an event at `at` counts at the instants T >= at, which are those
-    # from k = width_bucket(at, edges) + 1 on (an instant's k: its place among the T and
-    # the T - 30 days of the lifecycle, which read the sweep of C as P).
-    c_starts = [i.window_start(LIFECYCLE_WINDOW) for i in instants]
-    times = sorted({i.t for i in instants} | set(c_starts))
+    # The sweeps' times, numbered 1..K in order: each instant's T and the other instants
+    # it reads a sweep at (T - 30 days for P of the lifecycle, the engagement and viral
+    # window starts, and the last microsecond before its local day). An event at `at`
+    # counts at the times >= at, those numbered from width_bucket(at, sweep_edges) + 1 on.
+    points = {
+        "k": [i.t for i in instants],
+        "k_lifecycle_c": [i.window_start(LIFECYCLE_WINDOW) for i in instants],
+        "k_engagement": [i.window_start(config.engagement.window.delta) for i in instants],
+        "k_viral": [i.window_start(config.viral.window.delta) for i in instants],
+        "k_day": [i.day_start - SWEEP_STEP for i in instants],
+    }
+    times = sorted({t for ts in points.values() for t in ts})
     place = {t: k for k, t in enumerate(times, start=1)}
     # What a sweep reads: for a window length L, the union of the (T - L, T] of the
     # instants, as disjoint spans (read_<L>_from[i], read_<L>_to[i]]; a row outside all of
@@ -159,14 +166,14 @@ def many_parameters(instants: Sequence[Instant], config: Config) -> dict[str, An
         ("60d", 2 * LIFECYCLE_WINDOW),
         ("viral", config.viral.window.delta),
         ("quiet", config.targets.at_risk_quiet_period.delta),
+        ("engagement", config.engagement.window.delta),
     ):
         spans = read_spans([i.t for i in instants], length)
         out[f"read_{name}_from"] = [lo for lo, _ in spans]
         out[f"read_{name}_to"] = [hi for _, hi in spans]
     out |= {
         INSTANT_COLUMN: list(range(len(instants))),
-        "k": [place[i.t] for i in instants],
-        "k_lifecycle_c": [place[t] for t in c_starts],
+        **{name: [place[t] for t in ts] for name, ts in points.items()},
         "sweep_edges": [t + SWEEP_STEP for t in times],
         # the local date of each of those times, in the same order
         "sweep_dates": [t.astimezone(config.reporting.zone).date() for t in times],

@@ -9,7 +9,9 @@ ENGAGEMENT = Group(
     tables=frozenset({SourceTable.USER_SESSIONS}),
     queries=(
         Query(
-            "engagement/overall.sql", (bind("average_seconds", "session_duration_average_seconds"),)
+            "engagement/overall.sql",
+            (bind("average_seconds", "session_duration_average_seconds"),),
+            many=True,
         ),
         Query(
             "engagement/by_user_type.sql",
@@ -18,6 +20,7 @@ ENGAGEMENT = Group(
                     "average_seconds", "session_duration_average_by_user_type_seconds", "user_type"
                 ),
             ),
+            many=True,
         ),
     ),
 )

@@ -14,6 +14,7 @@ USERS = Group(
                 bind("total", "registered_users", "user_type"),
                 bind("signups_today", "signups_today", "user_type"),
             ),
+            many=True,
         ),
         Query(
             "users/active.sql",

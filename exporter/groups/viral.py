@@ -17,6 +17,7 @@ VIRAL = Group(
                 bind("conversion", "invitation_conversion_ratio", **IN_VIRAL_WINDOW),
                 bind("viral_coefficient", "viral_coefficient", **IN_VIRAL_WINDOW),
             ),
+            many=True,
         ),
         Query(
             "viral/by_channel.sql",
