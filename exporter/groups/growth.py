@@ -41,6 +41,7 @@ GROWTH = Group(
         Query(
             "growth/cycle_time.sql",
             (bind("seconds", "viral_cycle_time_seconds", "quantile", **IN_VIRAL_WINDOW),),
+            many=True,
         ),
         Query("growth/couples.sql", (bind("couples", "couples", "stage"),), many=True),
         Query(
