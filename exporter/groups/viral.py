@@ -25,6 +25,7 @@ VIRAL = Group(
                 bind("sent", "invitations_sent_by_channel", "channel", **IN_VIRAL_WINDOW),
                 bind("accepted", "invitations_accepted_by_channel", "channel", **IN_VIRAL_WINDOW),
             ),
+            many=True,
         ),
     ),
 )
