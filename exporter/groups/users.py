@@ -35,6 +35,7 @@ USERS = Group(
                 ),
                 bind("signups_today", "signups_today_by_category", "category"),
             ),
+            many=True,
         ),
     ),
 )
