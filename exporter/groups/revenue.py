@@ -29,6 +29,7 @@ REVENUE = Group(
                 bind("mrr", "mrr_by_plan", "plan", **IN_CURRENCY),
                 bind("paying_suppliers", "paying_suppliers_by_plan", "plan"),
             ),
+            many=True,
         ),
         Query(
             "revenue/by_supplier.sql",
