@@ -70,6 +70,7 @@ from tests.stack import (
     run_checked,
     running,
     sample,
+    samples,
 )
 
 pytestmark = pytest.mark.slow
@@ -181,6 +182,11 @@ REQUIRED_SQL_PANELS = (
     "Top inviting suppliers in the time range",
     "Recent sign-ups",
 )
+
+
+# Record tables that list nothing when their card is 0: the suppliers at risk depend on
+# the seed's quiet suppliers at the hour the test runs (the card may be 0).
+EMPTY_WHEN_ZERO = {"Suppliers at risk now": "execmetrics_mrr_at_risk"}
 
 
 def _seconds(duration: str) -> float:
@@ -585,6 +591,10 @@ def test_every_board_query_rule_and_alert_on_a_real_prometheus(
                 failures.append(f"SQL {where} | error: {type(exc).__name__}: {exc}".strip())
                 continue
             if not rows:
+                # A table whose card is 0 in the exporter's own output lists no record.
+                card = EMPTY_WHEN_ZERO.get(q.panel_title)
+                if card is not None and sum(v for _, v in samples(high, card)) == 0:
+                    continue
                 failures.append(f"SQL {where} | no rows")
 
         seconds = time.monotonic() - started
