@@ -46,12 +46,14 @@ class BenchScale:
 
 
 # medium: two years; large: the same density with twice the history; xlarge: four times
-# denser than medium over the same two years.
+# denser than medium over the same two years; x10: ten times medium's density (50 M
+# sessions, 200 k suppliers) over the same two years, the 10x of docs/scaling.md.
 SCALES: dict[str, BenchScale] = {
     "small": BenchScale("small", 1_000, 10_000, 150_000, 9_000, 365),
     "medium": BenchScale("medium", 20_000, 200_000, 5_000_000, 300_000, 730),
     "large": BenchScale("large", 20_000, 200_000, 10_000_000, 600_000, 1_461),
     "xlarge": BenchScale("xlarge", 80_000, 800_000, 20_000_000, 1_200_000, 730),
+    "x10": BenchScale("x10", 200_000, 2_000_000, 50_000_000, 3_000_000, 730),
 }
 SEED_SCALES = ("small", "medium", "large")
 

@@ -609,8 +609,9 @@ def bench_cycles(url: str, folder: Path, cycles: int) -> ScaleResult:
 # --- the report -----------------------------------------------------------------------
 
 
-def machine() -> dict[str, str]:
-    with psycopg.connect(ADMIN_URL) as conn:
+def machine(url: str | None = None) -> dict[str, str]:
+    """The machine and server a run measures (the server at ``url``, default --url)."""
+    with psycopg.connect(url or ADMIN_URL) as conn:
         row = conn.execute(_read("sql/server_version.sql")).fetchone()
     cpu = next(
         (

@@ -132,3 +132,50 @@ def test_the_history_line_never_projects_below_zero() -> None:
     assert slope == 0 and intercept == pytest.approx(1.33)
     # A feasible plain fit is kept as it is.
     assert nonnegative_line([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]) == pytest.approx((1.0, 1.0))
+
+
+def test_layouts_run_measures_both_layouts(pg_server_url: str, tmp_path: Path) -> None:
+    """bench/layouts.py at ``small``: the partitioned copy holds the same rows as the plain
+    tables, every figure is measured in both layouts, and --drop removes the database."""
+    prefix = f"bench_test_{uuid.uuid4().hex[:8]}_"
+    out = tmp_path / "LAYOUTS.md"
+    command = [
+        sys.executable,
+        "-m",
+        "bench.layouts",
+        "--url",
+        pg_server_url,
+        "--prefix",
+        prefix,
+        "--drop",
+        "--scales",
+        "small",
+        "--reps",
+        "1",
+        "--backfill-reps",
+        "1",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = out.read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| ") and " ÷ " not in line]
+    names = {line.split(" | ")[0][2:] for line in rows}
+    for name in (
+        "cycle (every group, concurrently)",
+        "group growth alone",
+        "refresh, nothing new (refresh_views)",
+        "full rebuild of the session rollups",
+        "backfill, 31 daily instants (jobs=4)",
+    ):
+        assert name in names, (name, report)
+    # 12 months of history: 12 or 13 monthly partitions hold rows, and the default
+    assert (
+        "Partitions: 13 of user_sessions" in report or "Partitions: 14 of user_sessions" in report
+    )
+    with psycopg.connect(pg_server_url) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (prefix + "%",)
+        ).fetchone()
+    assert left == (0,)

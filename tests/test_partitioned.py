@@ -19,7 +19,7 @@ from exporter.refresh import refresh_views
 from exporter.seed import seed
 from tests.cli_support import cli_env, exposition_values, run_cli
 
-PARTITIONED = (Path(__file__).parent / "sql" / "partitioned_source.sql").read_text()
+PARTITIONED = (Path(__file__).parents[1] / "examples" / "partitioned_source.sql").read_text()
 END = datetime(2026, 6, 1, tzinfo=UTC)
 INSTANTS = ("2026-05-31T23:00:00Z", "2026-03-29T00:30:00Z", "2025-10-26T01:30:00Z")
 # A 1 s refresh interval: the lease (claimed at most once per 90 % of it) is free again

@@ -1,7 +1,9 @@
 -- The six source tables (SPEC §1) with user_sessions and invitations declaratively
 -- partitioned by month of created_at / sent_at, monthly partitions 2020–2027 and a
--- default partition, as a platform that outgrew one table would have them. A
--- partitioned table's primary key must hold its partition key: (id, created_at).
+-- default partition, as a platform that outgrew one table would have them, with the
+-- indexes of the reference tables (sql/reference/). A partitioned table's primary key
+-- must hold its partition key: (id, created_at). Created in the current search_path:
+-- tests/test_partitioned.py and bench/layouts.py run it.
 CREATE TABLE suppliers (
     id bigint PRIMARY KEY, created_at timestamptz NOT NULL, deleted_at timestamptz NULL,
     category text NULL, country text NULL
@@ -50,3 +52,5 @@ $$;
 CREATE INDEX user_sessions_created_idx ON user_sessions (created_at);
 CREATE INDEX invitations_sent_idx ON invitations (sent_at);
 CREATE INDEX subscriptions_supplier_idx ON subscriptions (supplier_id);
+CREATE INDEX suppliers_created_idx ON suppliers (created_at);
+CREATE INDEX couples_created_idx ON couples (created_at);
