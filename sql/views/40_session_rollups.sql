@@ -12,6 +12,28 @@
 --
 -- Runs as the owner: the computing role calls it through refresh_materialized_views
 -- (sql/views/90_roles.sql), under the refresh lease. Returns the days recomputed.
+-- The storage that the rollups describe: user_sessions' file node, which TRUNCATE and
+-- table rewrites replace. A partitioned user_sessions has no storage of its own: then
+-- the file node of its first leaf partition (lowest oid), which a TRUNCATE of the
+-- parent replaces too, and which changes when that partition is detached or dropped.
+-- NULL only when the table has no storage at all (a partitioned table without
+-- partitions).
+CREATE FUNCTION session_storage()
+RETURNS oid
+LANGUAGE sql
+STABLE
+SET search_path FROM CURRENT
+AS $$
+    SELECT coalesce(
+        pg_relation_filenode('user_sessions'),
+        (SELECT pg_relation_filenode(t.relid)
+         FROM pg_partition_tree('user_sessions') AS t
+         WHERE t.isleaf
+         ORDER BY t.relid::oid
+         LIMIT 1)
+    )
+$$;
+
 CREATE FUNCTION refresh_session_rollups(
     full_rebuild boolean DEFAULT false,
     sweep_days integer DEFAULT 3,
@@ -27,7 +49,7 @@ DECLARE
     tz text := (SELECT cfg.reporting_timezone FROM settings AS cfg);
     today date := (clock_timestamp() AT TIME ZONE tz)::date;
     top bigint := (SELECT max(s.id) FROM user_sessions AS s);
-    filenode oid := pg_relation_filenode('user_sessions');
+    filenode oid := session_storage();
     state rollup_state;
     days date[];
 BEGIN

@@ -44,7 +44,7 @@ seen AS (
     SELECT r.high_water_id
     FROM rollup_state AS r
     WHERE r.source_table = 'user_sessions'
-      AND r.source_filenode = pg_relation_filenode('user_sessions')
+      AND r.source_filenode = session_storage()
       AND r.high_water_id IS NOT NULL
 ),
 counted AS (
