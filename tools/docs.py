@@ -92,7 +92,7 @@ def metrics_reference() -> str:
         "",
         "### Forecasts and pacing",
         "",
-        "Estimates, not measurements (docs/spec.md §7, docs/forecast.md), refit by the "
+        "Estimates, not measurements (docs/spec.md §11, docs/forecast.md), refit by the "
         "`forecast` group (daily by default) on the month ends the engine evaluates.",
         "",
         *_table(catalog.FORECAST),

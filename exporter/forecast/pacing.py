@@ -1,5 +1,5 @@
 """Pacing to a target: the median forecast at the target instant over the target, and the
-probability of reaching it under the forecast distribution (SPEC §7)."""
+probability of reaching it under the forecast distribution (SPEC §11)."""
 
 from __future__ import annotations
 
