@@ -34,8 +34,6 @@ def board(opts: BuildOptions) -> Board:
         items=(
             Row("Revenue"),
             *c.revenue_cards(opts, revenue),
-            Row("Pacing to target"),
-            *c.pacing_cards(opts, revenue),
             Row("Users"),
             *c.user_cards(opts, users),
             Row("Viral loop"),

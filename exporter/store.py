@@ -14,7 +14,6 @@ from datetime import datetime
 from types import MappingProxyType
 
 from exporter.snapshot import Snapshot
-from exporter.vocabulary import GroupName
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,8 @@ class State:
 
     @property
     def ready(self) -> bool:
-        """Every group has succeeded at least once; the forecast, an estimate refit on
-        a slow schedule from the others' history, is not waited for."""
-        return all(
-            g.good is not None for name, g in self.groups.items() if name != GroupName.FORECAST
-        )
+        """Every group has succeeded at least once."""
+        return all(g.good is not None for g in self.groups.values())
 
 
 class Store:
