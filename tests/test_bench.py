@@ -47,18 +47,28 @@ FIGURES = (
 CYCLE_FIGURES = ("rss_start", "rss_after_cycles", "cycles_done", "report_libraries")
 
 
+def _bench(module: str, url: str, prefix: str, *args: str) -> None:
+    """Run ``python -m <module>`` against the server at ``url`` under ``prefix``, with --drop."""
+    command = [sys.executable, "-m", module, "--url", url, "--prefix", prefix, "--drop", *args]
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def _left(url: str, prefix: str) -> tuple[int, ...] | None:
+    """How many databases named ``prefix``... are still on the server."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (prefix + "%",)
+        ).fetchone()
+
+
 def test_small_run_produces_every_figure(pg_server_url: str, tmp_path: Path) -> None:
     prefix = f"bench_test_{uuid.uuid4().hex[:8]}_"
     out, data = tmp_path / "RESULTS.md", tmp_path / "results.json"
-    command = [
-        sys.executable,
-        "-m",
+    _bench(
         "bench.run",
-        "--url",
         pg_server_url,
-        "--prefix",
         prefix,
-        "--drop",
         "--scales",
         "small",
         "--reps",
@@ -75,9 +85,7 @@ def test_small_run_produces_every_figure(pg_server_url: str, tmp_path: Path) -> 
         str(out),
         "--json",
         str(data),
-    ]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    )
 
     results = json.loads(data.read_text())
     (scale,) = results["scales"]
@@ -101,11 +109,7 @@ def test_small_run_produces_every_figure(pg_server_url: str, tmp_path: Path) -> 
         assert figures[key]["name"] in report, key
 
     # --drop removed what the run made
-    with psycopg.connect(pg_server_url) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (prefix + "%",)
-        ).fetchone()
-    assert left == (0,)
+    assert _left(pg_server_url, prefix) == (0,)
 
 
 def test_the_history_line_never_projects_below_zero() -> None:
@@ -139,15 +143,10 @@ def test_layouts_run_measures_both_layouts(pg_server_url: str, tmp_path: Path) -
     tables, every figure is measured in both layouts, and --drop removes the database."""
     prefix = f"bench_test_{uuid.uuid4().hex[:8]}_"
     out = tmp_path / "LAYOUTS.md"
-    command = [
-        sys.executable,
-        "-m",
+    _bench(
         "bench.layouts",
-        "--url",
         pg_server_url,
-        "--prefix",
         prefix,
-        "--drop",
         "--scales",
         "small",
         "--reps",
@@ -156,9 +155,7 @@ def test_layouts_run_measures_both_layouts(pg_server_url: str, tmp_path: Path) -
         "1",
         "--out",
         str(out),
-    ]
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    )
     report = out.read_text()
     rows = [line for line in report.splitlines() if line.startswith("| ") and " ÷ " not in line]
     names = {line.split(" | ")[0][2:] for line in rows}
@@ -174,8 +171,4 @@ def test_layouts_run_measures_both_layouts(pg_server_url: str, tmp_path: Path) -
     assert (
         "Partitions: 13 of user_sessions" in report or "Partitions: 14 of user_sessions" in report
     )
-    with psycopg.connect(pg_server_url) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (prefix + "%",)
-        ).fetchone()
-    assert left == (0,)
+    assert _left(pg_server_url, prefix) == (0,)
