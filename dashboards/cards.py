@@ -50,7 +50,16 @@ from dashboards.thresholds import (
 from dashboards.units import INTERVALS, unit_for
 from dashboards.variables import CURRENCY, VIRAL_WINDOW
 from exporter import catalog
-from exporter.vocabulary import TARGETS, ActiveWindow, Bands, GroupName, Movement, UserType
+from exporter.vocabulary import (
+    PACED_TARGETS,
+    TARGETS,
+    ActiveWindow,
+    Bands,
+    GroupName,
+    Movement,
+    TargetName,
+    UserType,
+)
 
 Links = tuple[Link, ...]
 
@@ -209,6 +218,41 @@ REVENUE_CARDS = (
         records="paying_suppliers",
     ),
 )
+
+
+# --- pacing to target (estimates) ---------------------------------------------------------
+
+PACING_TITLES = {
+    TargetName.MRR: "MRR pacing to target",
+    TargetName.PAYING_SUPPLIERS: "Paying suppliers pacing to target",
+    TargetName.VIRAL_COEFFICIENT: "K pacing to target",
+}
+
+
+def pacing_card(target: TargetName) -> Card:
+    """The median forecast at the target day over the target, beside the probability of
+    reaching it: an estimate (docs/forecast.md)."""
+    pinned = {"metric": str(target)}
+    return Card(
+        PACING_TITLES[target],
+        "execmetrics_target_pacing_ratio",
+        "median forecast / target",
+        "Green at or above 100 %. An estimate: the forecast's accuracy is in docs/forecast.md.",
+        pinned,
+        thresholds=AT_LEAST_ONE,
+        color_mode="value",
+        intro=f"Target `{target}` (config `targets`).",
+        more=(
+            Series("execmetrics_target_reach_probability", "probability of reaching it", pinned),
+        ),
+    )
+
+
+PACING_CARDS = tuple(pacing_card(t) for t in PACED_TARGETS)
+
+
+def pacing_cards(opts: BuildOptions, links: Links = ()) -> list[Stat]:
+    return [c.stat(opts, links) for c in PACING_CARDS]
 
 
 def revenue_cards(opts: BuildOptions, links: Links = ()) -> list[Stat]:

@@ -34,6 +34,8 @@ def board(opts: BuildOptions) -> Board:
         items=(
             Row("Revenue"),
             *c.revenue_cards(opts, revenue),
+            Row("Pacing to target"),
+            *c.pacing_cards(opts, revenue),
             Row("Users"),
             *c.user_cards(opts, users),
             Row("Viral loop"),

@@ -15,12 +15,15 @@ from typing import Literal
 from exporter.config import Config
 from exporter.instant import FUTURE_TOLERANCE
 from exporter.vocabulary import (
+    FORECAST_MONTHS,
     OTHER,
     TARGETS,
     UNKNOWN,
     ActiveWindow,
     Check,
+    ForecastMetric,
     GroupName,
+    Horizon,
     Movement,
     Unit,
     UserType,
@@ -48,6 +51,7 @@ def facts(config: Config) -> dict[str, str]:
         "viral_window": duration_text(config.viral.window.delta),
         "future_tolerance": duration_text(FUTURE_TOLERANCE),
         "top_n": str(config.breakdowns.top_n),
+        "forecast_months": f"{FORECAST_MONTHS} calendar months",
     }
 
 
@@ -451,7 +455,54 @@ TARGET_METRICS: tuple[MetricDef, ...] = (
         Unit.RATIO,
         G,
         "A configured target (config `targets`): viral_coefficient, supplier_stickiness and "
-        "couple_stickiness (ratios), at_risk_quiet_period_seconds (seconds).",
+        "couple_stickiness (ratios), at_risk_quiet_period_seconds (seconds); mrr (reporting "
+        "currency) and paying_suppliers (count) when configured, to reach by `targets.date`.",
+    ),
+)
+
+F = GroupName.FORECAST
+_FORECAST_METRICS = ", ".join(ForecastMetric)
+_HORIZONS = ", ".join(Horizon)
+
+# A forecast is the one place where a number is an estimate: each definition says so.
+FORECAST: tuple[MetricDef, ...] = (
+    _m(
+        "forecast",
+        ("metric", "horizon", "quantile"),
+        Unit.COUNT,
+        F,
+        "An estimate, not a measurement: the forecast of `metric` (" + _FORECAST_METRICS + ") at "
+        "`horizon` (" + _HORIZONS + ": the local midnight that ends T's month, quarter or "
+        "year), the `quantile` (0.1, 0.5, 0.9) of the fitted model's forecast distribution. "
+        "Fitted on the metric's value, as the other groups compute it, at the local midnight "
+        "that starts T's day and at each of the {forecast_months} before it, one calendar "
+        "month apart; refit on the forecast group's schedule. MRR in the "
+        "reporting currency, K a ratio, the rest counts.",
+    ),
+    _m(
+        "target_pacing_ratio",
+        ("metric",),
+        Unit.RATIO,
+        F,
+        "An estimate: the median forecast of the target's metric at the end of "
+        "`targets.date` (default: the end of the local year) divided by the target "
+        "(execmetrics_target of the same `metric`). Below 1: the forecast falls short.",
+    ),
+    _m(
+        "target_reach_probability",
+        ("metric",),
+        Unit.RATIO,
+        F,
+        "An estimate: the probability, under the fitted model's forecast distribution, that "
+        "the target's metric is at or above the target at the end of `targets.date`.",
+    ),
+    _m(
+        "forecast_target_timestamp_seconds",
+        (),
+        Unit.TIMESTAMP,
+        F,
+        "Unix time of the instant the targets are paced to: the local midnight that ends "
+        "`targets.date` (default: the end of the local year).",
     ),
 )
 
@@ -562,7 +613,9 @@ HEALTH: tuple[MetricDef, ...] = (
     ),
 )
 
-ALL: tuple[MetricDef, ...] = CONTRACT + BREAKDOWNS + GROWTH + TARGET_METRICS + REPLICA + HEALTH
+ALL: tuple[MetricDef, ...] = (
+    CONTRACT + BREAKDOWNS + GROWTH + TARGET_METRICS + FORECAST + REPLICA + HEALTH
+)
 BY_NAME: dict[str, MetricDef] = {m.name: m for m in ALL}
 
 MOVEMENTS: tuple[str, ...] = tuple(Movement)

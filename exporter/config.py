@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -180,12 +180,21 @@ class BreakdownConfig(_Model):
 
 
 GROUP_NAMES: tuple[GroupName, ...] = tuple(GroupName)
+# The groups a change in the source tables recomputes: the SQL groups (the forecast is
+# refit on its own slow schedule).
+SQL_GROUP_NAMES: tuple[GroupName, ...] = tuple(g for g in GroupName if g.sql)
 
 
 class GroupSchedule(_Model):
     interval_seconds: float = Field(default=300.0, ge=1.0, le=86400.0)
     # at least 1 ms: PostgreSQL reads statement_timeout = 0 as "no limit"
     timeout_seconds: float = Field(default=120.0, ge=0.001, le=3600.0)
+
+
+# A forecast is refit once a day by default: its history moves by a day a day.
+DEFAULT_SCHEDULES: dict[GroupName, GroupSchedule] = {
+    GroupName.FORECAST: GroupSchedule(interval_seconds=86400.0, timeout_seconds=600.0)
+}
 
 
 class _GroupsBase(_Model):
@@ -209,8 +218,11 @@ else:
         "GroupsConfig",
         __base__=_GroupsBase,
         __module__=__name__,
-        **{g.value: (GroupSchedule, GroupSchedule()) for g in GroupName},
+        **{g.value: (GroupSchedule, DEFAULT_SCHEDULES.get(g, GroupSchedule())) for g in GroupName},
     )
+
+
+_Date = date
 
 
 class StickinessTargets(_Model):
@@ -226,6 +238,37 @@ class TargetsConfig(_Model):
     viral_coefficient: float = Field(default=TARGETS.viral_coefficient, gt=0, le=100)
     stickiness: StickinessTargets = StickinessTargets()
     at_risk_quiet_period: Window = Window(f"{TARGETS.at_risk_quiet_period.days}d")
+    mrr: float | None = Field(
+        default=None, gt=0, description="MRR to reach by `date` (reporting currency)"
+    )
+    paying_suppliers: float | None = Field(
+        default=None, gt=0, description="paying suppliers to reach by `date`"
+    )
+    date: _Date | None = Field(
+        default=None,
+        strict=False,
+        description=(
+            "the day by whose end (the local midnight that ends it) the targets are paced; "
+            "unset: the end of the current local year"
+        ),
+    )
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _a_date(cls, value: Any) -> Any:
+        if isinstance(value, datetime) or not isinstance(value, date | str | None):
+            raise ValueError(f"not a date like 2027-12-31: {value!r}")
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"not a date like 2027-12-31: {value!r}") from None
+        return value
+
+    def target_day(self, zone: ZoneInfo, now: datetime) -> _Date:
+        """The day the targets are paced to: ``date``, else the last day of ``now``'s
+        local year."""
+        return self.date or _Date(now.astimezone(zone).year, 12, 31)
 
 
 class RefreshConfig(_Model):
@@ -280,9 +323,9 @@ class ChangesConfig(_Model):
     @field_validator("groups")
     @classmethod
     def _known(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        unknown = [g for g in value or () if g not in GROUP_NAMES]
+        unknown = [g for g in value or () if g not in SQL_GROUP_NAMES]
         if unknown:
-            raise ValueError(f"unknown group {unknown[0]!r} (groups: {', '.join(GROUP_NAMES)})")
+            raise ValueError(f"unknown group {unknown[0]!r} (groups: {', '.join(SQL_GROUP_NAMES)})")
         return value
 
     @model_validator(mode="after")
@@ -373,7 +416,7 @@ class WebhookConfig(_Model):
 OVERVIEW_BOARD = "execmetrics-overview"
 SHIPPED_BOARDS: tuple[str, ...] = (
     OVERVIEW_BOARD,
-    *(f"execmetrics-{g}" for g in GroupName if g != GroupName.QUALITY),
+    *(f"execmetrics-{g}" for g in GroupName if g not in (GroupName.QUALITY, GroupName.FORECAST)),
 )
 
 
@@ -426,6 +469,17 @@ class Config(_Model):
     http: HttpConfig = HttpConfig()
     grafana: GrafanaConfig = GrafanaConfig()
     reports: ReportsConfig = ReportsConfig()
+
+    @model_validator(mode="after")
+    def _target_day(self) -> Config:
+        day = self.targets.date
+        today = datetime.now(UTC).astimezone(self.reporting.zone).date()
+        if day is not None and day < today:
+            raise ValueError(
+                f"targets.date: {day.isoformat()} is in the past (today is "
+                f"{today.isoformat()} in {self.reporting.timezone})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _own_schema(self) -> Config:
@@ -499,7 +553,13 @@ class DuplicateKeyError(yaml.YAMLError):
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last).
+    A date stays text (``targets.date`` parses it and names itself when it is wrong)."""
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 (PyYAML's own class attribute)
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Iterator
 
 import psycopg
@@ -122,6 +123,10 @@ class Database:
             open=False,
             name="execmetrics",
         )
+        # The connections inside reading(), so that stop() can cancel their statements.
+        self._reading: set[psycopg.Connection] = set()
+        self._reading_lock = threading.Lock()
+        self._stopping = False
 
     def _configure(self, conn: psycopg.Connection) -> None:
         conn.execute("SELECT set_config('search_path', %s, false)", (self._search_path,))
@@ -151,12 +156,32 @@ class Database:
         """A connection inside one read-only, repeatable-read transaction: every query
         of a group sees the same state of the data."""
         with self.pool.connection() as conn:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            with self._reading_lock:
+                if self._stopping:
+                    raise DatabaseError("not read: the exporter is stopping")
+                self._reading.add(conn)
             try:
-                yield conn
+                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try:
+                    yield conn
+                finally:
+                    if not conn.closed:
+                        conn.execute("ROLLBACK")
             finally:
-                if not conn.closed:
-                    conn.execute("ROLLBACK")
+                with self._reading_lock:
+                    self._reading.discard(conn)
+
+    def stop_reading(self) -> None:
+        """Cancel the statements in flight inside reading() and refuse new reads: a
+        stopping exporter does not wait for a long read (the forecast's first refit, a
+        backfill's pass) to finish. Their runs end with a "query canceled" error; the
+        writes of connection() are left to finish."""
+        with self._reading_lock:
+            self._stopping = True
+            busy = list(self._reading)
+        for conn in busy:
+            with contextlib.suppress(psycopg.Error):
+                conn.cancel_safe(timeout=max(1.0, self._config.database.connect_timeout_seconds))
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from exporter.snapshot import Snapshot
+from exporter.vocabulary import GroupName
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,17 @@ class State:
     waiting: str | None = None
 
     @property
+    def unready(self) -> list[str]:
+        """The groups readiness waits for that have not succeeded yet, sorted: every group
+        but the forecast, an estimate refit on a slow schedule from the others' history."""
+        return sorted(
+            name for name, g in self.groups.items() if g.good is None and name != GroupName.FORECAST
+        )
+
+    @property
     def ready(self) -> bool:
-        """Every group has succeeded at least once."""
-        return all(g.good is not None for g in self.groups.values())
+        """Every group readiness waits for has succeeded at least once."""
+        return not self.unready
 
 
 class Store:

@@ -21,6 +21,14 @@ class GroupName(StrEnum):
     ENGAGEMENT = "engagement"
     QUALITY = "quality"
     GROWTH = "growth"
+    # Forecasts and pacing to target: fitted on the other groups' history, refit daily.
+    FORECAST = "forecast"
+
+    @property
+    def sql(self) -> bool:
+        """Whether the group is SQL read at T (every group but the forecast, which fits
+        a model on what the SQL groups give at past instants)."""
+        return self is not GroupName.FORECAST
 
 
 class UserType(StrEnum):
@@ -144,10 +152,49 @@ class TargetName(StrEnum):
     SUPPLIER_STICKINESS = "supplier_stickiness"
     COUPLE_STICKINESS = "couple_stickiness"
     AT_RISK_QUIET_PERIOD = "at_risk_quiet_period_seconds"
+    # Optional level targets, paced by the forecast (exported only when configured).
+    MRR = "mrr"
+    PAYING_SUPPLIERS = "paying_suppliers"
+
+
+class ForecastMetric(StrEnum):
+    """The `metric` label of execmetrics_forecast: the series a model is fitted on."""
+
+    MRR = "mrr"
+    PAYING_SUPPLIERS = "paying_suppliers"
+    ACTIVE_SUPPLIERS = "active_suppliers"
+    ACTIVE_COUPLES = "active_couples"
+    VIRAL_COEFFICIENT = "viral_coefficient"
+
+
+class Horizon(StrEnum):
+    """The `horizon` label of execmetrics_forecast: the local midnight that ends T's
+    month, quarter or year."""
+
+    MONTH_END = "month_end"
+    QUARTER_END = "quarter_end"
+    YEAR_END = "year_end"
+
+    @property
+    def months(self) -> int:
+        """The length of the calendar period the horizon ends."""
+        return {Horizon.MONTH_END: 1, Horizon.QUARTER_END: 3, Horizon.YEAR_END: 12}[self]
+
+
+# The targets a forecast paces: the target's name -> the forecast series it is read on.
+PACED_TARGETS: dict[TargetName, ForecastMetric] = {
+    TargetName.MRR: ForecastMetric.MRR,
+    TargetName.PAYING_SUPPLIERS: ForecastMetric.PAYING_SUPPLIERS,
+    TargetName.VIRAL_COEFFICIENT: ForecastMetric.VIRAL_COEFFICIENT,
+}
 
 
 # Quantiles of the viral cycle time (the `quantile` label's values).
 CYCLE_TIME_QUANTILES: tuple[float, ...] = (0.5, 0.9)
+# Quantiles of a forecast (the `quantile` label's values): the median and the 80% band.
+FORECAST_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
+# The calendar months of history a forecast is fitted on (the grid has one point more).
+FORECAST_MONTHS = 24
 # Growth accounting: the current and the previous activity windows, the cohort count.
 LIFECYCLE_WINDOW = timedelta(days=30)
 COHORT_MONTHS = 12

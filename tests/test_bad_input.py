@@ -65,6 +65,13 @@ AT_LEAST_1MS = ": Input should be greater than or equal to 0.001"
 INT4 = ": Input should be less than or equal to 2147483647"
 
 CONFIGS = {
+    "target-date-past": _yaml(
+        "targets:\n  date: 2020-01-31\n", needle="targets.date: 2020-01-31 is in the past"
+    ),
+    "target-date-malformed": _yaml(
+        "targets:\n  date: 2027-13-01\n", needle="targets.date: not a date"
+    ),
+    "target-mrr-negative": _setting("targets.mrr", "-5"),
     "unknown-key": _setting("reporting.currncy", "GBP", ": unknown key"),
     "currency-not-iso": _yaml("reporting:\n  currency: XYZ\n", needle="'XYZ'"),
     "currency-lower-case": _yaml("reporting:\n  currency: gbp\n", needle="ISO 4217"),

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from exporter.config import (
     DATABASE_URL_ENV,
     DEFAULT_DATABASE_URL,
-    GROUP_NAMES,
+    SQL_GROUP_NAMES,
     Config,
     load_config,
     parse_config,
@@ -53,8 +53,10 @@ def test_defaults() -> None:
     assert config.engagement.session_cap == 14400
     assert config.engagement.window.delta == timedelta(days=7)
     assert config.breakdowns.top_n == 10
-    for group in GROUP_NAMES:
+    for group in SQL_GROUP_NAMES:
         assert config.groups.schedule(group).interval_seconds == 300.0
+    assert config.groups.forecast.interval_seconds == 86400.0  # a daily refit
+    assert config.targets.mrr is None and config.targets.date is None
     assert config.refresh.interval_seconds == 300.0
     assert config.http.listen_address == "127.0.0.1"
     assert config.http.port == 9560

@@ -34,6 +34,8 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("exporter.migrate", "exporter.groups", "exporter.store", "exporter.refresh"),
     # evaluation at one instant or many
     ("exporter.engine",),
+    # forecasts: fitted on the engine's history (the report and serve read them)
+    ("exporter.forecast",),
     # the wings, each over the foundation
     ("exporter.seed",),
     ("exporter.grafana",),

@@ -9,17 +9,20 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import psycopg
+import psycopg.errors
 import pytest
 
 from exporter.config import GROUP_NAMES, parse_config
 from exporter.db import Database
 from exporter.engine import Engine
+from exporter.errors import DatabaseError
 from exporter.groups import Group
 from exporter.migrate import migrate
 from exporter.serve.exposition import render
 from exporter.serve.scheduler import MetricScheduler
 from exporter.snapshot import Snapshot
 from exporter.store import State, Store
+from exporter.vocabulary import GroupName
 from tests.cli_support import load_small_dataset
 
 FAST = parse_config(
@@ -60,7 +63,14 @@ def running(db_url: str) -> Iterator[tuple[MetricScheduler, Store, str]]:
 def test_every_group_gets_a_good_snapshot(running: tuple[MetricScheduler, Store, str]) -> None:
     scheduler, store, _ = running
     scheduler.start()
-    state = wait_until(store, lambda s: s.ready and s.refresh.last_success is not None)
+    state = wait_until(
+        store,
+        lambda s: (
+            s.ready
+            and s.refresh.last_success is not None
+            and s.groups[GroupName.FORECAST].last_run is not None
+        ),
+    )
     assert state.ready
     for group in GROUP_NAMES:
         g = state.groups[group]
@@ -160,6 +170,9 @@ class NoDatabase:
     def connection(self) -> object:
         raise psycopg.OperationalError("no database in this test")
 
+    def stop_reading(self) -> None:
+        pass
+
 
 def test_a_job_never_overlaps_itself() -> None:
     engine = SlowEngine(seconds=1.3)
@@ -179,3 +192,77 @@ def test_a_job_never_overlaps_itself() -> None:
     assert store.current.refresh.failures >= 1  # the refresh job failed and went on
     assert store.current.refresh.last_run is not None
     assert "no database" in (store.current.refresh.last_run.error or "")
+
+
+SLEEP = "SELECT pg_sleep(60)"
+
+
+def test_stop_cancels_a_read_in_flight(db_url: str) -> None:
+    """A stopping exporter cancels a long read (the forecast's first refit) instead of
+    waiting for it, and refuses new reads; writes still go through."""
+    db = Database(db_url, FAST, max_size=2)
+    db.open()
+    outcome: dict[str, BaseException | None] = {}
+
+    def read() -> None:
+        try:
+            with db.reading() as conn:
+                conn.execute(SLEEP)
+            outcome["error"] = None
+        except psycopg.Error as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        with psycopg.connect(db_url, autocommit=True) as admin:
+            deadline = time.monotonic() + 20
+            while not admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = %s AND state = 'active'",
+                (SLEEP,),
+            ).fetchone()[0]:  # type: ignore[index]
+                assert time.monotonic() < deadline, "the read never started"
+                time.sleep(0.05)
+        db.stop_reading()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        assert isinstance(outcome["error"], psycopg.errors.QueryCanceled)
+        with pytest.raises(DatabaseError, match="stopping"), db.reading():
+            pass
+        with db.connection() as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        thread.join(timeout=60)
+        db.close()
+
+
+def test_stop_does_not_wait_for_blocked_reads(db_url: str) -> None:
+    """serve's SIGTERM path: with every group and the forecast's refit blocked on a lock,
+    stop() cancels their reads and returns while the lock is still held."""
+    migrate(db_url, FAST, create_source_tables=True)
+    load_small_dataset(db_url, datetime.now(UTC).replace(microsecond=0))
+    db = Database(db_url, FAST, max_size=len(GROUP_NAMES) + 1)
+    db.open()
+    store = Store(GROUP_NAMES)
+    scheduler = MetricScheduler(Engine(db, FAST), db, store, FAST, refresh_db=None)
+    with psycopg.connect(db_url) as locker:
+        locker.execute("LOCK TABLE subscriptions IN ACCESS EXCLUSIVE MODE")
+        try:
+            scheduler.start()
+            with psycopg.connect(db_url, autocommit=True) as admin:
+                deadline = time.monotonic() + 20
+                while not admin.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = 'execmetrics' AND wait_event_type = 'Lock'"
+                ).fetchone()[0]:  # type: ignore[index]
+                    assert time.monotonic() < deadline, "no read waited for the lock"
+                    time.sleep(0.05)
+            stopper = threading.Thread(target=scheduler.stop)
+            stopper.start()
+            stopper.join(timeout=20)  # the reads would wait 60 s (statement_timeout)
+            assert not stopper.is_alive(), "stop() waited for the blocked reads"
+            assert store.current.groups[GroupName.REVENUE].good is None
+        finally:
+            locker.rollback()
+            scheduler.stop()
+            db.close()

@@ -90,6 +90,13 @@ def metrics_reference() -> str:
         "",
         *_table(catalog.TARGET_METRICS),
         "",
+        "### Forecasts and pacing",
+        "",
+        "Estimates, not measurements (docs/spec.md §11, docs/forecast.md), refit by the "
+        "`forecast` group (daily by default) on the month ends the engine evaluates.",
+        "",
+        *_table(catalog.FORECAST),
+        "",
         "### The database read",
         "",
         "Whether the numbers are current when the exporter reads a hot standby.",

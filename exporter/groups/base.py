@@ -244,6 +244,9 @@ def growth_parameters(instant: Instant, config: Config) -> dict[str, Any]:
                 TargetName.AT_RISK_QUIET_PERIOD: (
                     config.targets.at_risk_quiet_period.delta.total_seconds()
                 ),
+                # unset: NULL, the series is absent
+                TargetName.MRR: config.targets.mrr,
+                TargetName.PAYING_SUPPLIERS: config.targets.paying_suppliers,
             }[n]
             for n in TargetName
         ],

@@ -209,9 +209,8 @@ def create_app(
             return PlainTextResponse(
                 f"Not ready: waiting for the database: {state.waiting}\n", status_code=503
             )
-        waiting = sorted(n for n, g in state.groups.items() if g.good is None)
         return PlainTextResponse(
-            f"Not ready: waiting for the first success of {', '.join(waiting)}\n",
+            f"Not ready: waiting for the first success of {', '.join(state.unready)}\n",
             status_code=503,
         )
 

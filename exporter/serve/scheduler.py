@@ -25,9 +25,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from exporter.config import Config
 from exporter.db import Database, backoff
 from exporter.engine import Engine
+from exporter.forecast.group import Forecaster
 from exporter.groups import Group
 from exporter.refresh import refresh_views
 from exporter.store import Store
+from exporter.vocabulary import GroupName
 
 log = logging.getLogger("execmetrics.scheduler")
 
@@ -59,11 +61,14 @@ class MetricScheduler:
         self.store = store
         self.config = config
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=len(engine.groups) + 1)},
+            executors={"default": ThreadPoolExecutor(max_workers=len(engine.groups) + 2)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
             timezone=UTC,
         )
         self._runs = {g.name: _Runs() for g in engine.groups}
+        # The forecast group: its own job on its own (slow) interval; it imports the
+        # model library at its first run, not before.
+        self.forecaster = Forecaster(engine)
         self._refresh_failures = 0
 
     def run_group(self, group: Group, *, again_if_running: bool = False) -> None:
@@ -109,6 +114,20 @@ class MetricScheduler:
             log.info(
                 "group %s computed %d samples in %.3fs",
                 group.name,
+                len(snapshot.samples),
+                snapshot.duration_seconds,
+            )
+
+    def run_forecast(self) -> None:
+        snapshot = self.forecaster.run()
+        self.store.publish_group(snapshot)
+        if snapshot.error:
+            log.warning(
+                "forecast failed after %.2fs: %s", snapshot.duration_seconds, snapshot.error
+            )
+        else:
+            log.info(
+                "forecast refit: %d samples in %.3fs",
                 len(snapshot.samples),
                 snapshot.duration_seconds,
             )
@@ -166,8 +185,19 @@ class MetricScheduler:
                 seconds=self.config.groups.schedule(group.name).interval_seconds,
                 next_run_time=now,
             )
+        self.scheduler.add_job(
+            self.run_forecast,
+            "interval",
+            id=f"group:{GroupName.FORECAST}",
+            name="refit the forecasts",
+            seconds=self.config.groups.schedule(GroupName.FORECAST).interval_seconds,
+            next_run_time=now,
+        )
         self.scheduler.start()
 
     def stop(self) -> None:
         if self.scheduler.running:
+            # A read in flight is cancelled rather than waited for: the forecast's first
+            # refit reads 25 month ends and may take tens of seconds on a large source.
+            self.db.stop_reading()
             self.scheduler.shutdown(wait=True)

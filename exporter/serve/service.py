@@ -17,6 +17,7 @@ from exporter.migrate import ensure_schema
 from exporter.serve.exposition import render
 from exporter.serve.http import listen_socket
 from exporter.store import Store
+from exporter.vocabulary import GroupName
 
 log = logging.getLogger("execmetrics")
 
@@ -56,7 +57,7 @@ def serve(
     web = load_web_config(web_config) if web_config is not None else None
     host, port = listen or (config.http.listen_address, config.http.port)
     sock = listen_socket(host, port)
-    store = Store(tuple(g.name for g in GROUPS))
+    store = Store((*(g.name for g in GROUPS), GroupName.FORECAST))
     reports = None
     if config.reports.enabled:
         from exporter.history.report.jobs import ReportJobs

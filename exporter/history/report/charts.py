@@ -223,8 +223,52 @@ def stickiness(data: ReportData) -> str:
     return _svg(fig)
 
 
+def forecast(data: ReportData) -> str:
+    """MRR at the month ends shown, then the median and the 80% band to the year's end,
+    and the target as a dashed line."""
+    cur = data.currency
+    ahead = data.outlook
+    assert ahead is not None
+    mrr = _series(data, _value("mrr", currency=cur))
+    n = len(mrr)
+    x_future = list(range(n - 1, n + len(ahead.median)))
+    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    ax.plot(range(n), mrr, color=BLUE, marker="o", markersize=3, linewidth=1.8, label="MRR")
+    last = mrr[-1]
+    ax.fill_between(
+        x_future,
+        [last, *ahead.low],
+        [last, *ahead.high],
+        color=BLUE,
+        alpha=0.18,
+        label="80% band (0.1 to 0.9)",
+    )
+    ax.plot(
+        x_future,
+        [last, *ahead.median],
+        color=BLUE,
+        linestyle="--",
+        linewidth=1.4,
+        label="median forecast",
+    )
+    top = max([v for v in [*mrr, *ahead.high] if v == v], default=0) or 1
+    if ahead.target is not None:
+        ax.axhline(ahead.target, color=INK, linestyle=":", linewidth=1.0, label="MRR target")
+        top = max(top, ahead.target)
+    ax.set_ylim(bottom=0, top=top * 1.12)
+    _money_axis(ax, cur)
+    labels = [*_labels(data), *(m.short for m in ahead.months)]
+    ax.set_xticks(range(len(labels)), labels, rotation=45, fontsize=7)
+    ax.set_title(f"MRR and its forecast to the year's end ({cur})")
+    ax.legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    return _svg(fig)
+
+
 def all_charts(data: ReportData) -> dict[str, str]:
+    extra = {"forecast": forecast(data)} if data.outlook is not None else {}
     return {
+        **extra,
         "mrr": mrr_and_movements(data),
         "actives": actives(data),
         "viral": viral(data),

@@ -29,6 +29,7 @@ from exporter.groups.users import USERS
 from exporter.history.report.disclosures import Disclosures, closing_date, gather_disclosures
 from exporter.history.report.figures import FIGURES, Figure, Point
 from exporter.history.report.month import Month, reportable
+from exporter.history.report.outlook import Outlook, outlook
 from exporter.history.report.segments import Segments, gather_segments
 from exporter.instant import Instant, local_midnight
 from exporter.migrate import ensure_schema
@@ -161,6 +162,7 @@ class ReportData:
     config: Config
     disclosures: Disclosures | None = None
     segments: Segments | None = None
+    outlook: Outlook | None = None  # the forecast page; None: too little history to fit
 
     def line(self, key: str) -> Line:
         return next(ln for ln in self.lines if ln.figure.key == key)
@@ -348,5 +350,12 @@ def gather(
         disclosures=disclosures,
         segments=gather_segments(
             [(m, p.evaluation) for m, p in zip(shown[1:], points[1:], strict=True)], cur
+        ),
+        outlook=outlook(
+            month,
+            ends[-1],
+            [p.evaluation.value(PREFIX + "mrr", currency=cur) for p in points],
+            zone,
+            config.targets.mrr,
         ),
     )

@@ -177,6 +177,33 @@ def context(data: ReportData) -> dict[str, Any]:
         "definitions": _definitions(data),
         "disclosures": data.disclosures and disclosures_view(data.disclosures),
         "segments": data.segments and segments_view(data.segments),
+        "outlook": data.outlook and _outlook_view(data),
+    }
+
+
+def _outlook_view(data: ReportData) -> dict[str, Any]:
+    ahead = data.outlook
+    assert ahead is not None
+    cur = data.currency
+    rows = [
+        {
+            "month": m.title,
+            "low": formats.money(lo, cur, pence=False),
+            "median": formats.money(mid, cur, pence=False),
+            "high": formats.money(hi, cur, pence=False),
+        }
+        for m, lo, mid, hi in zip(ahead.months, ahead.low, ahead.median, ahead.high, strict=True)
+    ]
+    pacing = None
+    if ahead.target is not None:
+        pacing = f"{ahead.median[-1] / ahead.target:.0%}"
+    return {
+        "rows": rows,
+        "method": ahead.method,
+        "fitted_on": ahead.fitted_on,
+        "target": None if ahead.target is None else formats.money(ahead.target, cur, pence=False),
+        "pacing": pacing,
+        "year_end": ahead.months[-1].title,
     }
 
 
