@@ -20,10 +20,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from exporter.config import Config
 from exporter.errors import ConfigError, DatabaseError
 from exporter.redaction import connection_string_error, redact, remember_url
-from exporter.vocabulary import GroupName
+from exporter.vocabulary import FORECAST_JOBS, GroupName
 
-# The jobs that may read at once: one per metric group, plus the view refresh.
-CONCURRENT_JOBS = len(GroupName) + 1
+# The jobs that may read at once: one per SQL metric group, the forecast's passes, and
+# the view refresh.
+CONCURRENT_JOBS = sum(1 for g in GroupName if g.sql) + FORECAST_JOBS + 1
 
 
 # Waits between attempts to reach the database (start-up, the change listener, a

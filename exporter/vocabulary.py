@@ -195,6 +195,8 @@ CYCLE_TIME_QUANTILES: tuple[float, ...] = (0.5, 0.9)
 FORECAST_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 # The calendar months of history a forecast is fitted on (the grid has one point more).
 FORECAST_MONTHS = 24
+# The passes a cold refit runs at once (exporter/forecast/history.py evaluate_days).
+FORECAST_JOBS = 2
 # Growth accounting: the current and the previous activity windows, the cohort count.
 LIFECYCLE_WINDOW = timedelta(days=30)
 COHORT_MONTHS = 12

@@ -20,13 +20,13 @@ from exporter.config import parse_config
 from exporter.db import Database
 from exporter.engine import Engine
 from exporter.forecast.group import Forecaster, Plan
-from exporter.forecast.history import month_ends
+from exporter.forecast.history import evaluate_days, month_ends
 from exporter.forecast.horizons import horizon_end, month_steps, months_from
-from exporter.forecast.model import MIN_POINTS, Method, fit
+from exporter.forecast.model import FIT_HORIZON, MIN_POINTS, Method, fit, uncalibrated
 from exporter.forecast.pacing import pace
 from exporter.instant import local_midnight
 from exporter.store import Store
-from exporter.vocabulary import GroupName, Horizon
+from exporter.vocabulary import ForecastMetric, GroupName, Horizon
 from tests.support import migrate
 
 LONDON = ZoneInfo("Europe/London")
@@ -87,6 +87,51 @@ def test_the_baselines() -> None:
     assert drift.sd[3] == pytest.approx(math.sqrt(24.0) * 2.0)
     # the last value: the root mean square of the changes themselves
     assert last.sd[0] == pytest.approx(math.sqrt((3 * 100 + 2 * 400) / 5))
+
+
+def slowing(n: int, seed: int) -> list[float]:
+    """Growth that slows every month (the seed's MRR), with noise of sd 30."""
+    rng = random.Random(seed)
+    return [10_000.0 + 400.0 * k - 9.0 * k * k + rng.gauss(0.0, 30.0) for k in range(n)]
+
+
+def test_the_band_is_at_least_the_methods_past_errors() -> None:
+    """At each step h the band's deviation is at least the root mean square of the
+    relative h-step errors of the same method fitted at the earlier origins (here: the
+    medians of fits of the prefixes, over the value at the origin), times the last
+    value; it never falls with h."""
+    values = slowing(25, 1)
+    forecast = fit(values, 3)
+    assert forecast is not None
+    for h in (1, 2, 3):
+        errors = []
+        for i in range(25 - 12, 25 - h + 1):
+            past = fit(values[:i], h)
+            assert past is not None
+            errors.append((values[i - 1 + h] - past.median(h)) / values[i - 1])
+        rms = math.sqrt(sum(e * e for e in errors) / len(errors)) * values[-1]
+        assert forecast.sd[h - 1] >= rms - 1e-9
+    assert list(forecast.sd) == sorted(forecast.sd)
+
+
+def test_calibration_widens_a_band_too_narrow_for_slowing_growth() -> None:
+    """Replayed over 12 origins of four slowing series: the calibrated 80% band covers
+    70-100% of the actuals 1 and 3 months on, never less than the model's own band."""
+    for seed in (1, 2, 3, 4):
+        values = slowing(37, seed)
+        for h in (1, 3):
+            calibrated = own = 0
+            origins = range(37 - 12 - h + 1, 37 - h + 1)
+            for i in origins:
+                forecast = fit(values[:i], h)
+                assert forecast is not None
+                actual = values[i - 1 + h]
+                calibrated += forecast.quantile(h, 0.1) <= actual <= forecast.quantile(h, 0.9)
+                raw = uncalibrated(tuple(values[:i]), Method.ETS, FIT_HORIZON)
+                band = NormalDist(raw.mean[h - 1], max(raw.sd[h - 1], 1e-9))
+                own += band.inv_cdf(0.1) <= actual <= band.inv_cdf(0.9)
+            assert calibrated >= own
+            assert 0.7 <= calibrated / len(origins) <= 1.0, (seed, h, calibrated)
 
 
 def test_between_whole_steps_and_after_a_known_value() -> None:
@@ -215,3 +260,19 @@ def test_a_refit_by_the_engine_continues_the_books(db_url: str) -> None:
     store.publish_group(snapshot)
     assert store.current.groups[GroupName.FORECAST].good is snapshot
     assert not store.current.ready
+
+
+def test_passes_at_once_give_the_points_of_one_pass(db_url: str) -> None:
+    """The month ends cut into runs evaluated concurrently (a cold refit's passes) give
+    every point exactly as one pass over all of them does."""
+    cfg = parse_config({})
+    migrate(db_url, cfg)
+    t = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    _months_of_growth(db_url, t, 18)
+    days = month_ends(date(2026, 11, 1), 13)
+    with Database(db_url, cfg, max_size=4) as db:
+        engine = Engine(db, cfg)
+        one = evaluate_days(engine, days, wall=t, jobs=1)
+        three = evaluate_days(engine, days, wall=t, jobs=3)
+    assert one == three
+    assert sorted(one) == days and one[days[-1]][ForecastMetric.PAYING_SUPPLIERS] == 18.0

@@ -22,6 +22,7 @@ from exporter.forecast.pacing import pace
 from exporter.instant import local_midnight
 from exporter.snapshot import Sample, Snapshot
 from exporter.vocabulary import (
+    FORECAST_JOBS,
     FORECAST_MONTHS,
     FORECAST_QUANTILES,
     PACED_TARGETS,
@@ -131,9 +132,9 @@ def samples_of(
 class Forecaster:
     """The forecast group's runs: each refit at T, over a cache of month-end points."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, jobs: int = FORECAST_JOBS) -> None:
         self.engine = engine
-        self.cache = MonthEndCache()
+        self.cache = MonthEndCache(jobs)
 
     def run(self, at: datetime | None = None, wall: datetime | None = None) -> Snapshot:
         """Refit every forecast metric at ``at`` (default: now) and pace the targets."""

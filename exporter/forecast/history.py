@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,7 +22,7 @@ from exporter.groups.users import USERS
 from exporter.groups.viral import VIRAL
 from exporter.instant import local_midnight
 from exporter.snapshot import SeriesKey, labels_of
-from exporter.vocabulary import ActiveWindow, ForecastMetric, UserType
+from exporter.vocabulary import FORECAST_JOBS, ActiveWindow, ForecastMetric, UserType
 
 
 def _only(group: Group, sql_file: str) -> Group:
@@ -100,22 +101,35 @@ Point = dict[ForecastMetric, float | None]
 
 
 def evaluate_days(
-    engine: Engine, days: Sequence[date], wall: datetime | None = None
+    engine: Engine, days: Sequence[date], wall: datetime | None = None, *, jobs: int = FORECAST_JOBS
 ) -> dict[date, Point]:
-    """Every forecast metric at the local midnight that starts each of ``days``, one
-    many-instant pass per source query. Raises DatabaseError on a failure."""
+    """Every forecast metric at the local midnight that starts each of ``days``: the
+    days cut into ``jobs`` runs of consecutive ones, and one many-instant pass per
+    (source query, run), ``jobs`` of them at a time (a cold refit's 25 month ends read
+    every session once; serve's pool holds a connection for each pass, CONCURRENT_JOBS).
+    Raises DatabaseError on a failure."""
     if not days:
         return {}
     zone = engine.config.reporting.zone
     ordered = sorted(set(days))
     instants = [engine.instant(local_midnight(d, zone), wall) for d in ordered]
     by_instant: list[dict[SeriesKey, float]] = [{} for _ in ordered]
-    for group in SOURCES:
-        for k, snapshot in enumerate(engine.run_group_at(group, instants)):
-            if snapshot.error is not None:
-                raise DatabaseError(f"forecast history: group {group.name}: {snapshot.error}")
-            for s in snapshot.samples:
-                by_instant[k][s.key] = s.value
+    size = -(-len(instants) // max(1, jobs))
+    runs = [(k, instants[k : k + size]) for k in range(0, len(instants), size)]
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="forecast") as pool:
+        passes = [
+            (group, first, pool.submit(engine.run_group_at, group, run))
+            for group in SOURCES
+            for first, run in runs
+        ]
+        for group, first, future in passes:
+            for k, snapshot in enumerate(future.result(), start=first):
+                if snapshot.error is not None:
+                    for *_, other in passes:
+                        other.cancel()
+                    raise DatabaseError(f"forecast history: group {group.name}: {snapshot.error}")
+                for s in snapshot.samples:
+                    by_instant[k][s.key] = s.value
     keys = {m: series_key(m, engine.config) for m in ForecastMetric}
     return {
         d: {m: values.get(key) for m, key in keys.items()}
@@ -134,7 +148,8 @@ class MonthEndCache:
     also takes in late corrections to the source rows), so a daily refit evaluates only
     the new points and T's own day."""
 
-    def __init__(self) -> None:
+    def __init__(self, jobs: int = FORECAST_JOBS) -> None:
+        self.jobs = jobs
         self._lock = threading.Lock()
         self._month: date | None = None
         self._points: dict[date, Point] = {}
@@ -148,7 +163,7 @@ class MonthEndCache:
                 self._month, self._points = days[-1], {}
             missing = [d for d in days if d not in self._points]
             extra = [] if today in days else [today]
-            found = evaluate_days(engine, [*missing, *extra], wall)
+            found = evaluate_days(engine, [*missing, *extra], wall, jobs=self.jobs)
             for d in missing:
                 self._points[d] = found[d]
             return {d: self._points[d] for d in days}, found.get(today) or self._points[today]

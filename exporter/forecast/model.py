@@ -8,6 +8,9 @@ likelihood with statsmodels (``ETSModel``); its variance is the model's analytic
 variance. The baselines are those of the backtest (bench/forecast.py, docs/forecast.md):
 the last value, and the last value plus the mean monthly change of the fit window, each
 with the root mean square of the window's monthly changes (about that mean) times sqrt(h).
+Every method's band is then calibrated on its own past errors on the same series
+(``calibrated``): at least as wide as the relative errors it made from earlier origins,
+at today's level.
 
 This module imports statsmodels, pandas and numpy at its top: it is imported only by a
 fit (exporter.forecast.group, the backtest), never by the scrape path.
@@ -15,6 +18,7 @@ fit (exporter.forecast.group, the backtest), never by the scrape path.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -113,13 +117,70 @@ class Forecast:
 
 
 def fit(values: list[float], horizon: int, method: Method = Method.ETS) -> Forecast | None:
-    """The forecast of ``values`` (one per month, oldest first) for 1..``horizon`` months on;
-    None when the series is shorter than MIN_POINTS."""
+    """The forecast of ``values`` (one per month, oldest first) for 1..``horizon`` months on,
+    its band calibrated on the method's own past errors; None when the series is shorter
+    than MIN_POINTS."""
     if len(values) < MIN_POINTS or horizon < 1:
         return None
+    return calibrated(values, uncalibrated(tuple(values), method, _fit_horizon(horizon)), horizon)
+
+
+# How far a fit is made (and cached): at least three years, so that one fit of a prefix
+# serves every horizon and every later origin that reuses it.
+FIT_HORIZON = 36
+# The past origins a band is calibrated on, and the fewest errors a step needs.
+CALIBRATION_ORIGINS = 12
+MIN_ERRORS = 3
+
+
+def _fit_horizon(horizon: int) -> int:
+    return max(FIT_HORIZON, horizon)
+
+
+@functools.lru_cache(maxsize=1024)
+def uncalibrated(values: tuple[float, ...], method: Method, horizon: int) -> Forecast:
+    """The method's own forecast (uncalibrated) of ``values``: a pure function of its
+    arguments, cached, because the calibration of every later fit refits the same
+    prefixes (a month's daily refits, the backtest's origins)."""
     if method is Method.ETS:
-        return _ets(values, horizon)
-    return _baseline(values, horizon, drift=method is Method.DRIFT)
+        return _ets(list(values), horizon)
+    return _baseline(list(values), horizon, drift=method is Method.DRIFT)
+
+
+def calibrated(values: list[float], raw: Forecast, horizon: int) -> Forecast:
+    """``raw`` cut to ``horizon`` steps, its standard deviation at each step h raised to
+    the same method's relative h-step errors on this series, at today's level: the root
+    mean square of (actual - forecast mean) / |value at the origin| over the last
+    CALIBRATION_ORIGINS earlier origins (each fitted on the values up to it only, with at
+    least MIN_POINTS of them; an origin whose value is 0 is left out), times |last value|.
+    Relative, because a growing business's errors grow with it: the errors of a year ago,
+    at a fifth of today's MRR, would make too narrow a band in absolute terms. A step
+    with fewer than MIN_ERRORS errors takes the last step that has them, times
+    sqrt(h / that step); the deviation never falls with the step. The median is the
+    method's own: only the band widens, where the method's own variance proved too
+    narrow on this series (a growth rate that changes)."""
+    n = len(values)
+    errors: list[list[float]] = [[] for _ in range(horizon)]
+    for i in range(max(MIN_POINTS, n - CALIBRATION_ORIGINS), n):
+        origin = abs(values[i - 1])
+        if origin == 0:
+            continue
+        past = uncalibrated(tuple(values[:i]), raw.method, _fit_horizon(horizon))
+        for h in range(1, min(horizon, n - i) + 1):
+            errors[h - 1].append((values[i - 1 + h] - past.mean[h - 1]) / origin)
+    level = abs(values[-1])
+    sd: list[float] = []
+    base: tuple[int, float] | None = None
+    for h in range(1, horizon + 1):
+        if len(errors[h - 1]) >= MIN_ERRORS:
+            rms = math.sqrt(fmean([e * e for e in errors[h - 1]])) * level
+            base = (h, rms)
+        elif base is not None:
+            rms = base[1] * math.sqrt(h / base[0])
+        else:
+            rms = 0.0
+        sd.append(max(raw.sd[h - 1], rms, sd[-1] if sd else 0.0))
+    return Forecast(raw.last, raw.mean[:horizon], tuple(sd), raw.method, raw.known)
 
 
 def _linear(values: list[float]) -> float | None:
