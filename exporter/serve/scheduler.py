@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -32,6 +33,9 @@ from exporter.store import Store
 from exporter.vocabulary import GroupName
 
 log = logging.getLogger("execmetrics.scheduler")
+
+# How long the forecast's first refit waits for the SQL groups' first success.
+FIRST_REFIT_WAIT_SECONDS = 300.0
 
 
 @dataclass
@@ -70,6 +74,7 @@ class MetricScheduler:
         # model library at its first run, not before.
         self.forecaster = Forecaster(engine)
         self._refresh_failures = 0
+        self._stopping = threading.Event()
 
     def run_group(self, group: Group, *, again_if_running: bool = False) -> None:
         """Run the group now unless it is running; then, with ``again_if_running``,
@@ -119,6 +124,12 @@ class MetricScheduler:
             )
 
     def run_forecast(self) -> None:
+        # The first refit evaluates every month end (tens of seconds on a large source):
+        # it waits for the SQL groups' first success, which /-/ready waits for, rather
+        # than share the cores with their first runs.
+        self._until_ready(FIRST_REFIT_WAIT_SECONDS)
+        if self._stopping.is_set():
+            return
         snapshot = self.forecaster.run()
         self.store.publish_group(snapshot)
         if snapshot.error:
@@ -131,6 +142,15 @@ class MetricScheduler:
                 len(snapshot.samples),
                 snapshot.duration_seconds,
             )
+
+    def _until_ready(self, limit: float) -> None:
+        deadline = time.monotonic() + limit
+        state = self.store.current
+        while not state.ready and not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            state = self.store.wait_for(state.generation, min(left, 0.5))
 
     def run_refresh(self) -> None:
         assert self.refresh_db is not None
@@ -196,6 +216,7 @@ class MetricScheduler:
         self.scheduler.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self.scheduler.running:
             # A read in flight is cancelled rather than waited for: the forecast's first
             # refit reads 25 month ends and may take tens of seconds on a large source.
