@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import TypeVar
 
 import psycopg
 
@@ -41,6 +42,9 @@ GROUP_SETTINGS = (("jit", "off"), ("work_mem", "32MB"))
 # A pass over many instants sorts and hashes the sessions of its whole span at once (a
 # year of daily instants reads 14 months of sessions): in memory rather than on disk.
 PASS_SETTINGS = (("work_mem", "256MB"),)
+
+# What chunks cuts into runs: instants, or the days whose local midnights they are.
+Moment = TypeVar("Moment", datetime, date)
 
 # (instant, group) tasks evaluated at once by evaluate_many.
 DEFAULT_JOBS = 4
@@ -165,9 +169,10 @@ class History:
         return len(self.evaluations) / self.seconds if self.seconds > 0 else float("inf")
 
 
-def chunks(at: Sequence[datetime], jobs: int) -> list[list[datetime]]:
-    """The instants in time order, cut into at most ``jobs`` runs of consecutive ones: each
-    run is one many-instant pass per group (a sweep reads only its run's span)."""
+def chunks(at: Iterable[Moment], jobs: int) -> list[list[Moment]]:
+    """The instants (or days) in time order, without repeats, cut into at most ``jobs``
+    runs of consecutive ones: each run is one many-instant pass per group (a sweep reads
+    only its run's span)."""
     ordered = sorted(set(at))
     size = max(1, -(-len(ordered) // max(1, jobs)))
     return [ordered[i : i + size] for i in range(0, len(ordered), size)]

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from exporter import catalog
 from exporter.config import Config
-from exporter.engine import Engine
+from exporter.engine import Engine, chunks
 from exporter.errors import DatabaseError
 from exporter.forecast.horizons import months_from
 from exporter.groups import Group
@@ -111,16 +111,19 @@ def evaluate_days(
     if not days:
         return {}
     zone = engine.config.reporting.zone
-    ordered = sorted(set(days))
-    instants = [engine.instant(local_midnight(d, zone), wall) for d in ordered]
+    runs = chunks(days, jobs)
+    ordered = [d for run in runs for d in run]
     by_instant: list[dict[SeriesKey, float]] = [{} for _ in ordered]
-    size = -(-len(instants) // max(1, jobs))
-    runs = [(k, instants[k : k + size]) for k in range(0, len(instants), size)]
+    starts = [sum(len(r) for r in runs[:k]) for k in range(len(runs))]
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="forecast") as pool:
         passes = [
-            (group, first, pool.submit(engine.run_group_at, group, run))
+            (group, first, pool.submit(engine.run_group_at, group, instants))
             for group in SOURCES
-            for first, run in runs
+            for first, instants in zip(
+                starts,
+                [[engine.instant(local_midnight(d, zone), wall) for d in run] for run in runs],
+                strict=True,
+            )
         ]
         for group, first, future in passes:
             for k, snapshot in enumerate(future.result(), start=first):
