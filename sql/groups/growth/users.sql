@@ -43,19 +43,21 @@ raw AS MATERIALIZED (
     FROM unnest(%(read_60d_from)s::timestamptz[], %(read_60d_to)s::timestamptz[]) AS rd (lo, hi)
     JOIN valid_sessions AS s ON s.created_at > rd.lo AND s.created_at <= rd.hi
 ),
--- Per user and first time number, the latest session.
+-- Per user and first time number, the latest session. A user is (user_id, is_couple):
+-- the one of supplier_id and couple_id that is set, and which; the id leads the sort
+-- keys (as in sql/groups/users/active.sql).
 runs AS (
-    SELECT r.supplier_id,
-           r.couple_id,
+    SELECT coalesce(r.supplier_id, r.couple_id) AS user_id,
+           r.supplier_id IS NULL AS is_couple,
            width_bucket(r.created_at, %(sweep_edges)s::timestamptz[]) + 1 AS j,
            max(r.created_at) AS last
     FROM raw AS r
     GROUP BY 1, 2, 3
 ),
 pieces AS (
-    SELECT CASE WHEN x.supplier_id IS NOT NULL THEN 'supplier' ELSE 'couple' END AS user_type,
-           x.supplier_id,
-           x.couple_id,
+    SELECT CASE WHEN x.is_couple THEN 'couple' ELSE 'supplier' END AS user_type,
+           CASE WHEN NOT x.is_couple THEN x.user_id END AS supplier_id,
+           CASE WHEN x.is_couple THEN x.user_id END AS couple_id,
            greatest(x.j, coalesce(lag(x.m30) OVER w, 0) + 1) AS c_from,
            x.m30 AS c_to,
            greatest(x.j, coalesce(lag(x.m60) OVER w, 0) + 1) AS cp_from,
@@ -66,7 +68,7 @@ pieces AS (
                width_bucket(ru.last + interval '1440 hours', %(sweep_edges)s::timestamptz[]) AS m60
         FROM runs AS ru
     ) AS x
-    WINDOW w AS (PARTITION BY x.supplier_id, x.couple_id ORDER BY x.j)
+    WINDOW w AS (PARTITION BY x.user_id, x.is_couple ORDER BY x.j)
 ),
 -- The users who may be new at some instant: a row created after first_t - 30 days.
 -- Only sessions before created_at + 30 days make them new, and only sessions before

@@ -1,7 +1,9 @@
 -- Per user type and window: distinct users with a session created in (T - window, T], at
 -- every instant of a pass, from one read of the valid sessions in the instants'
--- (T - 30 days, T] (the disjoint spans read_30d_*). Users are grouped by (supplier_id,
--- couple_id), exactly one of them set.
+-- (T - 30 days, T] (the disjoint spans read_30d_*). A user is (user_id, is_couple): the one
+-- of supplier_id and couple_id that is set (valid sessions have exactly one), and which;
+-- the id leads the sort keys (sorting on a leading supplier_id, NULL for every couple,
+-- took twice as long).
 --
 -- How (as sql/groups/growth/users.sql, docs/spec.md "Many instants"): the instants are
 -- numbered in time order (sweep_edges: width_bucket(x, sweep_edges) is the number of
@@ -14,8 +16,8 @@ WITH instants AS (
 ),
 -- Per user and first instant number, the latest session.
 runs AS (
-    SELECT s.supplier_id,
-           s.couple_id,
+    SELECT coalesce(s.supplier_id, s.couple_id) AS user_id,
+           s.supplier_id IS NULL AS is_couple,
            width_bucket(s.created_at, %(sweep_edges)s::timestamptz[]) + 1 AS j,
            max(s.created_at) AS last
     FROM unnest(%(read_30d_from)s::timestamptz[], %(read_30d_to)s::timestamptz[]) AS rd (lo, hi)
@@ -23,7 +25,7 @@ runs AS (
     GROUP BY 1, 2, 3
 ),
 ends AS (
-    SELECT r.supplier_id, r.couple_id, r.j,
+    SELECT r.user_id, r.is_couple, r.j,
            width_bucket(r.last + interval '24 hours', %(sweep_edges)s::timestamptz[]) AS m1,
            width_bucket(r.last + interval '168 hours', %(sweep_edges)s::timestamptz[]) AS m7,
            width_bucket(r.last + interval '720 hours', %(sweep_edges)s::timestamptz[]) AS m30
@@ -31,7 +33,7 @@ ends AS (
 ),
 -- Equal pieces counted once (most users have one run), then one row per window.
 lagged AS (
-    SELECT e.supplier_id IS NULL AS is_couple,
+    SELECT e.is_couple,
            e.j,
            e.m1,
            e.m7,
@@ -40,7 +42,7 @@ lagged AS (
            coalesce(lag(e.m7) OVER w, 0) AS prev7,
            coalesce(lag(e.m30) OVER w, 0) AS prev30
     FROM ends AS e
-    WINDOW w AS (PARTITION BY e.supplier_id, e.couple_id ORDER BY e.j)
+    WINDOW w AS (PARTITION BY e.user_id, e.is_couple ORDER BY e.j)
 ),
 weighted AS (
     SELECT CASE WHEN g.is_couple THEN 'couple' ELSE 'supplier' END AS user_type,
